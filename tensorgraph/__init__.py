@@ -1,0 +1,51 @@
+"""tensorgraph: a readable reverse-mode autograd engine on numpy.
+
+>>> import tensorgraph as tg
+>>> x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> y = (x * x).sum()
+>>> y.backward()
+>>> x.grad
+tensor([2., 4., 6.], dtype=float32)
+"""
+
+from __future__ import annotations
+
+from . import errors
+from .autograd import (
+    detect_anomaly,
+    enable_grad,
+    grad,
+    gradients,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+    value_and_grad,
+    vjp,
+)
+from .creation import (
+    arange, eye, full, full_like, manual_seed, ones, ones_like, rand, randn, zeros, zeros_like,
+)  # fmt: skip
+from .dtypes import default_dtype, get_default_dtype, set_default_dtype
+from .ops import (
+    REGISTRY, abs, add, astype, broadcast_to, clip, concatenate, cos, divide, exp, expand_dims,
+    flatten, getitem, leaky_relu, log, log1p, log_softmax, logsumexp, matmul, max, maximum,
+    mean, min, minimum, multiply, negative, pad, permute, power, prod, relu, reshape,
+    sigmoid, sin, softmax, softplus, split, sqrt, squeeze, stack, subtract, sum, swapaxes,
+    tanh, transpose, var, where,
+)  # fmt: skip
+from .tensor import Tensor, tensor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "REGISTRY", "Tensor", "abs", "add", "arange", "astype", "broadcast_to", "clip",
+    "concatenate", "cos", "default_dtype", "detect_anomaly", "divide", "enable_grad",
+    "errors", "exp", "expand_dims", "eye", "flatten", "full", "full_like", "get_default_dtype",
+    "getitem", "grad", "gradients", "is_grad_enabled", "leaky_relu", "log", "log1p",
+    "log_softmax", "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min",
+    "minimum", "multiply", "negative", "no_grad", "ones", "ones_like", "pad", "permute",
+    "power", "prod", "rand", "randn", "relu", "reshape", "set_default_dtype",
+    "set_grad_enabled", "sigmoid", "sin", "softmax", "softplus", "split", "sqrt", "squeeze",
+    "stack", "subtract", "sum", "swapaxes", "tanh", "tensor", "transpose", "value_and_grad",
+    "var", "vjp", "where", "zeros", "zeros_like",
+]  # fmt: skip

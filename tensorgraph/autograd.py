@@ -1,0 +1,658 @@
+"""The graph and the reverse-mode engine.
+
+A :class:`Node` records one application of an op: the op, its arguments, which of them need
+a gradient, its output array and its keyword parameters. :func:`apply` runs an op's forward on
+raw arrays and records a node when gradients are wanted. :func:`run_backward` walks the nodes
+in reverse topological order (iteratively, so a chain of 100,000 nodes is fine), calls each
+op's VJP once per node, undoes broadcasting with :func:`~tensorgraph.broadcast.sum_to` and
+accumulates fan-in.
+
+During an ordinary backward the VJPs run on plain ``ndarray``\\ s. With ``create_graph=True``
+the very same VJP code runs on :class:`~tensorgraph.tensor.Tensor`\\ s (which implement numpy's
+dispatch protocols), so the backward pass is itself recorded and can be differentiated again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+
+from .broadcast import sum_to
+from .errors import (
+    AnomalyError,
+    DTypeError,
+    GradientError,
+    GraphFreedError,
+    InPlaceModificationError,
+    ShapeError,
+)
+
+if TYPE_CHECKING:
+    from .ops._base import Op
+    from .tensor import Tensor
+
+__all__ = [
+    "Node",
+    "apply",
+    "detect_anomaly",
+    "enable_grad",
+    "grad",
+    "gradients",
+    "is_grad_enabled",
+    "no_grad",
+    "run_backward",
+    "set_grad_enabled",
+    "value_and_grad",
+    "vjp",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# --------------------------------------------------------------------------- grad mode
+class _Modes(threading.local):
+    """Per-thread switches: gradient recording and anomaly detection."""
+
+    grad_enabled: bool = True
+    anomaly: bool = False
+
+
+_modes = _Modes()
+
+
+def is_grad_enabled() -> bool:
+    """Return True when ops record the graph (the default) in this thread."""
+    return _modes.grad_enabled
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Turn graph recording on or off in this thread, for a ``with`` block or a function.
+
+    ``no_grad()`` is ``set_grad_enabled(False)`` and ``enable_grad()`` is
+    ``set_grad_enabled(True)``. The switch is thread-local and restored on exit.
+    """
+
+    def __init__(self, mode: bool = True) -> None:
+        self._mode = bool(mode)
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._previous.append(_modes.grad_enabled)
+        _modes.grad_enabled = self._mode
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _modes.grad_enabled = self._previous.pop()
+
+
+class no_grad(set_grad_enabled):
+    """Context manager and decorator: ops inside record no graph.
+
+    Examples
+    --------
+    >>> import tensorgraph as tg
+    >>> w = tg.tensor([1.0, 2.0], requires_grad=True)
+    >>> with tg.no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad
+    False
+    """
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Context manager and decorator: turn recording back on inside a ``no_grad`` block."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """Find the op that first produces NaN or Inf, in the forward or the backward pass.
+
+    Inside the block every op checks its output (and, in backward, the gradients its VJP
+    returns) and raises :class:`~tensorgraph.errors.AnomalyError` naming the op, the shapes
+    of its inputs and the file and line of the user's code that called it. Outside the block
+    the engine does none of this work.
+    """
+
+    def __init__(self) -> None:
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._previous.append(_modes.anomaly)
+        _modes.anomaly = True
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _modes.anomaly = self._previous.pop()
+
+
+def _user_call_site() -> str:
+    """Return ``file:line`` of the innermost stack frame outside the tensorgraph package."""
+    package_dir = __file__.rsplit("/", 1)[0]
+    for frame in reversed(traceback.extract_stack()):
+        if not frame.filename.startswith(package_dir):
+            return f"{frame.filename}:{frame.lineno}"
+    return "<unknown>"
+
+
+def _check_finite(op: str, where: str, arrays: Sequence[Any], shapes: str, site: str) -> None:
+    for value in arrays:
+        data = getattr(value, "_data", value)
+        if isinstance(data, np.ndarray) and data.dtype.kind in "fc" and not np.isfinite(data).all():
+            kind = "NaN" if np.isnan(data).any() else "Inf"
+            raise AnomalyError(
+                f"{op}: {where} produced {kind} (input shapes {shapes}); "
+                f"the op was called at {site}"
+            )
+
+
+# --------------------------------------------------------------------------- the graph
+class Node:
+    """One recorded application of an op; the output tensor points to it as ``_node``.
+
+    Attributes
+    ----------
+    op : type[Op]
+        The op class (its ``vjp`` is called in backward).
+    args : tuple
+        The arguments as given (Tensors, arrays or Python scalars).
+    needs : tuple of bool
+        Which arguments need a gradient.
+    out : ndarray or None
+        The forward result (None once the graph is freed).
+    params : dict
+        The op's keyword parameters (axis, keepdims, ...).
+    versions : tuple of int
+        The version counter of each Tensor argument when it was saved.
+    """
+
+    __slots__ = ("args", "ctx", "needs", "op", "out", "params", "retained", "site", "versions")
+
+    def __init__(
+        self,
+        op: type[Op],
+        args: tuple[Any, ...],
+        needs: tuple[bool, ...],
+        out: np.ndarray,
+        params: dict[str, Any],
+        ctx: Any,
+        versions: tuple[int, ...],
+    ) -> None:
+        self.op = op
+        self.args: tuple[Any, ...] | None = args
+        self.needs = needs
+        self.out: np.ndarray | None = out
+        self.params = params
+        self.ctx = ctx
+        self.versions = versions
+        self.retained: Any = None  # weakref to the output Tensor when retain_grad() was called
+        self.site: str | None = None
+
+    def __repr__(self) -> str:
+        state = "freed" if self.args is None else f"{len(self.needs)} inputs"
+        return f"<Node {self.op.name} ({state})>"
+
+    def free(self) -> None:
+        """Release everything saved for backward (the op name stays, for error messages)."""
+        self.args = None
+        self.out = None
+        self.ctx = None
+
+
+def _new_tensor(data: np.ndarray, requires_grad: bool, node: Node | None) -> Tensor:
+    from .tensor import Tensor
+
+    t = Tensor.__new__(Tensor)
+    t._data = data
+    t.grad = None
+    t.requires_grad = requires_grad
+    t._node = node
+    t._version = 0
+    return t
+
+
+def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor:
+    """Run ``op`` forward on ``args`` and record a graph node when a gradient is wanted.
+
+    Tensors are unwrapped to their arrays, numpy scalars are treated like Python scalars
+    (weak: they adopt the tensor's dtype), integer and boolean arrays meeting a floating one
+    are cast to it, and two floating arrays of different precision are refused.
+    """
+    from .tensor import Tensor
+
+    arrays: list[Any] = []
+    needs: list[bool] = []
+    versions: list[int] = []
+    any_needs = False
+    float_dtype: np.dtype | None = None  # type: ignore[type-arg]
+    cast_ints = False
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            data = a._data
+            need = a.requires_grad
+            versions.append(a._version)
+        elif isinstance(a, np.ndarray):
+            data = a
+            need = False
+        elif isinstance(a, np.generic):
+            arrays.append(a.item())
+            needs.append(False)
+            continue
+        else:
+            arrays.append(a)
+            needs.append(False)
+            continue
+        kind = data.dtype.kind
+        if kind == "f":
+            if float_dtype is None:
+                float_dtype = data.dtype
+            elif data.dtype != float_dtype:
+                raise DTypeError(
+                    f"{op.name}: mixed floating dtypes {float_dtype} and {data.dtype} "
+                    f"(argument {i}); cast one explicitly with .astype()"
+                )
+        elif i not in op.nondiff:
+            cast_ints = True
+        arrays.append(data)
+        needs.append(need and i not in op.nondiff)
+        any_needs = any_needs or need
+    if cast_ints and float_dtype is not None:
+        arrays = [
+            a.astype(float_dtype)
+            if isinstance(a, np.ndarray) and a.dtype.kind != "f" and i not in op.nondiff
+            else a
+            for i, a in enumerate(arrays)
+        ]
+    if op.saves_ctx:
+        out, ctx = op.forward(*arrays, **params)
+    else:
+        out, ctx = op.forward(*arrays, **params), None
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    node = None
+    requires = any_needs and _modes.grad_enabled
+    if requires:
+        node = Node(op, args, tuple(needs), out, params, ctx, tuple(versions))
+    if _modes.anomaly:
+        site = _user_call_site()
+        if node is not None:
+            node.site = site
+        shapes = ", ".join(str(np.shape(a)) for a in arrays)
+        _check_finite(op.name, "the forward pass", [out], shapes, site)
+    return _new_tensor(out, requires, node)
+
+
+# --------------------------------------------------------------------------- backward
+def _topological_order(roots: Sequence[Node]) -> list[Node]:
+    """Nodes reachable from ``roots``, each once, every node after all nodes that use it."""
+    from .tensor import Tensor
+
+    order: list[Node] = []
+    visited: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(r, False) for r in roots]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        if node.args is None:
+            raise GraphFreedError(
+                f"backward through the graph a second time: the arrays saved by "
+                f"'{node.op.name}' were freed after the first backward; pass "
+                f"retain_graph=True to the first backward() to walk it again"
+            )
+        stack.append((node, True))
+        for arg, need in zip(node.args, node.needs):
+            if need and isinstance(arg, Tensor):
+                child = arg._node
+                if child is not None and id(child) not in visited:
+                    stack.append((child, False))
+    order.reverse()
+    return order
+
+
+def _check_versions(node: Node) -> None:
+    from .tensor import Tensor
+
+    assert node.args is not None
+    tensors = [a for a in node.args if isinstance(a, Tensor)]
+    for position, (t, saved) in enumerate(zip(tensors, node.versions)):
+        if t._version != saved:
+            raise InPlaceModificationError(
+                f"{node.op.name}: tensor argument {position} of shape {t.shape} was modified "
+                f"in place after it was saved for backward (version {saved} -> {t._version}); "
+                f"compute on a copy, or modify it only after backward()"
+            )
+
+
+def _wrap(value: Any, create_graph: bool) -> Any:
+    """Arguments as the VJP sees them: arrays normally, Tensors when building a graph."""
+    from .tensor import Tensor
+
+    if isinstance(value, Tensor):
+        return value if create_graph else value._data
+    return value
+
+
+def run_backward(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Any],
+    retain_graph: bool,
+    create_graph: bool,
+    targets: Sequence[Tensor] | None = None,
+) -> list[Any] | None:
+    """Propagate ``root_grads`` from ``roots`` back through the graph.
+
+    With ``targets=None`` gradients are accumulated into the ``.grad`` of every leaf that
+    requires grad (and of tensors that called ``retain_grad()``). With ``targets`` nothing is
+    accumulated; the gradient of each target is returned instead (None where none flowed).
+    """
+    from .tensor import Tensor
+
+    pending: dict[int, Any] = {}
+    leaf_grads: dict[int, Any] = {}
+    leaves: dict[int, Tensor] = {}
+    root_nodes: list[Node] = []
+    for root, g in zip(roots, root_grads):
+        if root._node is None:
+            key = id(root)
+            leaves[key] = root
+            leaf_grads[key] = g if key not in leaf_grads else leaf_grads[key] + g
+        else:
+            key = id(root._node)
+            pending[key] = g if key not in pending else pending[key] + g
+            root_nodes.append(root._node)
+
+    target_nodes = {}
+    if targets is not None:
+        target_nodes = {id(t._node): None for t in targets if t._node is not None}
+
+    anomaly = _modes.anomaly
+    with set_grad_enabled(create_graph):
+        for node in _topological_order(root_nodes):
+            g = pending.pop(id(node), None)
+            if g is None:
+                continue
+            if id(node) in target_nodes:
+                target_nodes[id(node)] = g
+            if node.retained is not None and targets is None:
+                owner = node.retained()
+                if owner is not None:
+                    _accumulate_grad(owner, g, create_graph)
+            args = node.args
+            assert args is not None and node.out is not None
+            _check_versions(node)
+            if create_graph:
+                out: Any = _new_tensor(node.out, True, node)
+                if not isinstance(g, Tensor):
+                    g = _new_tensor(np.asarray(g), False, None)
+            else:
+                out = node.out
+                if isinstance(g, Tensor):
+                    g = g._data
+            inputs = [_wrap(a, create_graph) for a in args]
+            input_grads = node.op.vjp(
+                g, out, inputs, node.needs, node.params, None if create_graph else node.ctx
+            )
+            if anomaly:
+                shapes = ", ".join(str(np.shape(a)) for a in inputs)
+                returned = [x for x in input_grads if x is not None]
+                _check_finite(node.op.name, "the backward pass (its VJP)", returned, shapes,
+                              node.site or "<unknown>")
+            for arg, need, gi in zip(args, node.needs, input_grads):
+                if not need or gi is None:
+                    continue
+                gi = sum_to(gi, arg.shape)
+                if gi.dtype != arg.dtype:
+                    raise GradientError(
+                        f"{node.op.name}: VJP returned a {gi.dtype} gradient for a "
+                        f"{arg.dtype} input of shape {arg.shape}"
+                    )
+                child = arg._node
+                if child is not None:
+                    k = id(child)
+                    pending[k] = gi if k not in pending else pending[k] + gi
+                else:
+                    k = id(arg)
+                    leaves[k] = arg
+                    # a gradient passed through unchanged may be shared with another input
+                    if gi is g and not create_graph:
+                        gi = gi.copy()
+                    leaf_grads[k] = gi if k not in leaf_grads else leaf_grads[k] + gi
+            if not retain_graph:
+                node.free()
+
+    if targets is not None:
+        result: list[Any] = []
+        for t in targets:
+            if t._node is None:
+                result.append(leaf_grads.get(id(t)))
+            else:
+                result.append(target_nodes.get(id(t._node)))
+        return result
+    for k, leaf in leaves.items():
+        if leaf.requires_grad:
+            _accumulate_grad(leaf, leaf_grads[k], create_graph)
+    return None
+
+
+def _accumulate_grad(t: Tensor, g: Any, create_graph: bool) -> None:
+    """Add ``g`` into ``t.grad``: in place into a buffer ``t`` owns, or as a graph."""
+    from .tensor import Tensor
+
+    if create_graph:
+        g_t = g if isinstance(g, Tensor) else _new_tensor(np.asarray(g), False, None)
+        t.grad = g_t if t.grad is None else t.grad + g_t
+        return
+    data = g._data if isinstance(g, Tensor) else g
+    if t.grad is None or t.grad._node is not None:
+        if not (isinstance(data, np.ndarray) and data.flags.owndata and data.flags.writeable):
+            data = np.array(data, dtype=t.dtype)
+        t.grad = _new_tensor(data, False, None) if t.grad is None else t.grad + data
+    else:
+        np.add(t.grad._data, data, out=t.grad._data)
+
+
+def _seed_gradient(root: Tensor, grad: Any, what: str) -> Any:
+    """Check and return the gradient that starts a backward pass from ``root``."""
+    from .tensor import Tensor
+
+    if not root.requires_grad:
+        raise GradientError(
+            f"{what}: the tensor of shape {root.shape} does not require grad and has no "
+            f"graph; did you build it under no_grad() or from tensors without "
+            f"requires_grad=True?"
+        )
+    if grad is None:
+        if root.size != 1:
+            raise GradientError(
+                f"{what}: the root has shape {root.shape}; backward() without a gradient is "
+                f"only defined for a single-element tensor; pass grad= of shape {root.shape}"
+            )
+        return np.ones(root.shape, dtype=root.dtype)
+    if isinstance(grad, Tensor):
+        seed: Any = grad
+        shape, dtype = grad.shape, grad.dtype
+    else:
+        seed = np.array(grad, dtype=root.dtype if not isinstance(grad, np.ndarray) else None)
+        shape, dtype = seed.shape, seed.dtype
+    if shape != root.shape:
+        raise ShapeError(f"{what}: grad has shape {shape} but the root has shape {root.shape}")
+    if dtype != root.dtype:
+        raise GradientError(f"{what}: grad has dtype {dtype} but the root has dtype {root.dtype}")
+    return seed
+
+
+def gradients(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor, ...]:
+    """Return d(outputs)/d(inputs) without touching any ``.grad`` (like ``torch.autograd.grad``).
+
+    Parameters
+    ----------
+    outputs, inputs : Tensor or sequence of Tensor
+    grad_outputs : array-like or sequence, optional
+        The cotangents of ``outputs``; required for non-scalar outputs.
+    retain_graph : bool, optional
+        Keep the graph for another backward (defaults to ``create_graph``).
+    create_graph : bool
+        Record the backward pass so the result can be differentiated again.
+    allow_unused : bool
+        Return zeros for an input the outputs do not depend on instead of raising.
+    """
+    from .tensor import Tensor
+
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None:
+        seeds = [None] * len(outs)
+    elif isinstance(outputs, Tensor):
+        seeds = [grad_outputs]
+    else:
+        seeds = list(grad_outputs)
+    seeds = [_seed_gradient(o, s, "gradients") for o, s in zip(outs, seeds)]
+    for t in ins:
+        if not t.requires_grad:
+            raise GradientError(f"gradients: an input of shape {t.shape} does not require grad")
+    retain = create_graph if retain_graph is None else retain_graph
+    result = run_backward(outs, seeds, retain, create_graph, targets=ins)
+    assert result is not None
+    final: list[Tensor] = []
+    for t, g in zip(ins, result):
+        if g is None:
+            if not allow_unused:
+                raise GradientError(
+                    f"gradients: an input of shape {t.shape} was not used to compute the "
+                    f"outputs; pass allow_unused=True to get zeros for it"
+                )
+            g = np.zeros(t.shape, dtype=t.dtype)
+        if isinstance(g, Tensor):
+            final.append(g)
+        else:
+            final.append(_new_tensor(np.array(g, copy=True), False, None))
+    return tuple(final)
+
+
+# --------------------------------------------------------------------------- functional API
+def _as_leaf(value: Any) -> Tensor:
+    from .tensor import Tensor, tensor
+
+    if isinstance(value, Tensor):
+        if value.requires_grad:
+            return value
+        return value.detach().requires_grad_()
+    return tensor(value, requires_grad=True)
+
+
+def value_and_grad(
+    f: Callable[..., Tensor], argnums: int | Sequence[int] = 0
+) -> Callable[..., tuple[Tensor, Any]]:
+    """Return a function computing ``f(*args)`` and its gradient w.r.t. ``args[argnums]``.
+
+    The gradient is a Tensor (a tuple of them when ``argnums`` is a sequence). When called
+    with arguments that already require grad (as inside another ``grad``), the gradient
+    keeps its graph, so ``grad(grad(f))`` gives second derivatives.
+
+    Examples
+    --------
+    >>> import tensorgraph as tg
+    >>> value, slope = tg.value_and_grad(lambda x: (x ** 3).sum())(tg.tensor(2.0))
+    >>> float(value), float(slope)
+    (8.0, 12.0)
+    """
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+
+    @functools.wraps(f)
+    def wrapped(*args: Any) -> tuple[Tensor, Any]:
+        from .tensor import Tensor
+
+        for n in nums:
+            if not -len(args) <= n < len(args):
+                raise IndexError(f"grad: argnums {n} is out of range for {len(args)} arguments")
+        nested = is_grad_enabled() and any(
+            isinstance(args[n], Tensor) and args[n].requires_grad for n in nums
+        )
+        new_args = list(args)
+        with enable_grad():
+            for n in nums:
+                new_args[n] = _as_leaf(args[n])
+            value = f(*new_args)
+            if not isinstance(value, Tensor) or value.size != 1:
+                shape = getattr(value, "shape", type(value).__name__)
+                raise GradientError(
+                    f"grad: the function must return a single-element Tensor, got {shape}"
+                )
+            grads = gradients(value, [new_args[n] for n in nums], create_graph=nested,
+                              allow_unused=True)
+        if not nested:
+            value = value.detach()
+        return value, grads[0] if isinstance(argnums, int) else grads
+
+    return wrapped
+
+
+def grad(f: Callable[..., Tensor], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+    """Return a function computing the gradient of scalar ``f`` w.r.t. ``args[argnums]``.
+
+    Examples
+    --------
+    >>> import tensorgraph as tg
+    >>> d2 = tg.grad(tg.grad(lambda x: x ** 3))
+    >>> float(d2(tg.tensor(2.0, dtype="float64")))
+    12.0
+    """
+    vg = value_and_grad(f, argnums)
+
+    @functools.wraps(f)
+    def wrapped(*args: Any) -> Any:
+        return vg(*args)[1]
+
+    return wrapped
+
+
+def vjp(f: Callable[..., Tensor], *args: Any) -> tuple[Tensor, Callable[[Any], tuple[Tensor, ...]]]:
+    """Evaluate ``f(*args)`` and return it with a function mapping a cotangent to gradients.
+
+    Examples
+    --------
+    >>> import tensorgraph as tg
+    >>> out, pullback = tg.vjp(lambda x: x * 3, tg.tensor([1.0, 2.0]))
+    >>> pullback(tg.tensor([1.0, 1.0]))[0]
+    tensor([3., 3.], dtype=float32)
+    """
+    leaves = [_as_leaf(a) for a in args]
+    with enable_grad():
+        out = f(*leaves)
+
+    def pullback(cotangent: Any) -> tuple[Tensor, ...]:
+        return gradients(out, leaves, grad_outputs=cotangent, retain_graph=True,
+                         allow_unused=True)
+
+    return out, pullback

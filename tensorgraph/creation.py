@@ -1,0 +1,105 @@
+"""Tensor constructors, named as numpy's (``zeros``, ``arange``, ...) and PyTorch's
+(``rand``, ``randn``, ``*_like``).
+
+Random constructors draw from an explicit ``numpy.random.Generator`` when given one, and
+otherwise from :data:`default_generator`, a documented module-level generator that
+:func:`manual_seed` reseeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from .dtypes import get_default_dtype
+from .tensor import Tensor
+
+__all__ = [
+    "arange", "default_generator", "eye", "full", "full_like", "manual_seed", "ones",
+    "ones_like", "rand", "randn", "zeros", "zeros_like",
+]  # fmt: skip
+
+Shape = int | Sequence[int]
+
+#: The generator used by ``rand``/``randn`` and layer initialisers when none is passed.
+default_generator: np.random.Generator = np.random.default_rng(0)
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Reseed :data:`default_generator` and return it."""
+    global default_generator
+    default_generator = np.random.default_rng(seed)
+    return default_generator
+
+
+def _dtype(dtype: DTypeLike | None) -> np.dtype:  # type: ignore[type-arg]
+    return get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
+def zeros(shape: Shape, dtype: DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros (default float dtype unless ``dtype`` is given)."""
+    return Tensor(np.zeros(shape, dtype=_dtype(dtype)), requires_grad=requires_grad)
+
+
+def ones(shape: Shape, dtype: DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones."""
+    return Tensor(np.ones(shape, dtype=_dtype(dtype)), requires_grad=requires_grad)
+
+
+def full(shape: Shape, fill_value: float, dtype: DTypeLike | None = None,
+         requires_grad: bool = False) -> Tensor:
+    """A tensor filled with ``fill_value``."""
+    return Tensor(np.full(shape, fill_value, dtype=_dtype(dtype)), requires_grad=requires_grad)
+
+
+def arange(start: float, stop: float | None = None, step: float = 1,
+           dtype: DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
+    """Evenly spaced values in ``[start, stop)`` (numpy's rules; float arguments give the
+    default float dtype, integer ones int64)."""
+    values = np.arange(start, stop, step) if stop is not None else np.arange(start)
+    if dtype is None and values.dtype.kind == "f":
+        values = values.astype(get_default_dtype())
+    return Tensor(values if dtype is None else values.astype(dtype), requires_grad=requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: DTypeLike | None = None,
+        requires_grad: bool = False) -> Tensor:
+    """The identity matrix (n x m)."""
+    return Tensor(np.eye(n, m, dtype=_dtype(dtype)), requires_grad=requires_grad)
+
+
+def _like(x: Any) -> np.ndarray:
+    return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
+
+
+def zeros_like(x: Any, dtype: DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
+    """Zeros with the shape (and dtype, unless given) of ``x``."""
+    return Tensor(np.zeros_like(_like(x), dtype=dtype), requires_grad=requires_grad)
+
+
+def ones_like(x: Any, dtype: DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
+    """Ones with the shape (and dtype, unless given) of ``x``."""
+    return Tensor(np.ones_like(_like(x), dtype=dtype), requires_grad=requires_grad)
+
+
+def full_like(x: Any, fill_value: float, dtype: DTypeLike | None = None,
+              requires_grad: bool = False) -> Tensor:
+    """``fill_value`` with the shape (and dtype, unless given) of ``x``."""
+    return Tensor(np.full_like(_like(x), fill_value, dtype=dtype), requires_grad=requires_grad)
+
+
+def rand(*shape: int, dtype: DTypeLike | None = None, requires_grad: bool = False,
+         generator: np.random.Generator | None = None) -> Tensor:
+    """Uniform samples in [0, 1) from ``generator`` (or :data:`default_generator`)."""
+    rng = generator if generator is not None else default_generator
+    return Tensor(rng.random(shape, dtype=_dtype(dtype)), requires_grad=requires_grad)
+
+
+def randn(*shape: int, dtype: DTypeLike | None = None, requires_grad: bool = False,
+          generator: np.random.Generator | None = None) -> Tensor:
+    """Standard normal samples from ``generator`` (or :data:`default_generator`)."""
+    rng = generator if generator is not None else default_generator
+    return Tensor(rng.standard_normal(shape, dtype=_dtype(dtype)), requires_grad=requires_grad)

@@ -1,0 +1,486 @@
+"""The :class:`Tensor`: a numpy array, its gradient, and the graph node that produced it.
+
+``Tensor`` is deliberately thin: every method delegates to an op function in
+:mod:`tensorgraph.ops`, and numpy's ``__array_ufunc__`` / ``__array_function__`` protocols
+route ``np.exp(t)``, ``np.sum(t, axis=0)`` and friends to the same ops.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from . import autograd
+from .dtypes import get_default_dtype
+from .errors import DTypeError, GradientError
+
+__all__ = ["Tensor", "tensor"]
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it.
+
+    Parameters
+    ----------
+    data : array-like
+        Python data becomes the default float dtype (see :mod:`tensorgraph.dtypes`) when it
+        holds floats; numpy arrays keep their dtype. The array is not copied.
+    requires_grad : bool
+        Record operations on this tensor so that ``backward()`` fills ``.grad``. Only
+        floating tensors may require grad.
+    dtype : dtype, optional
+        Cast to this dtype.
+
+    Attributes
+    ----------
+    grad : Tensor or None
+        The accumulated gradient, filled by ``backward()`` for leaves that require grad.
+    requires_grad : bool
+        Whether gradients flow to this tensor.
+    """
+
+    __slots__ = ("__weakref__", "_data", "_node", "_version", "grad", "requires_grad")
+    __array_priority__ = 1000.0
+
+    _data: np.ndarray
+    _node: autograd.Node | None
+    _version: int
+    grad: Tensor | None
+    requires_grad: bool
+
+    def __init__(
+        self, data: Any, requires_grad: bool = False, dtype: DTypeLike | None = None
+    ) -> None:
+        self._data = _as_array(data, dtype)
+        self._node = None
+        self._version = 0
+        self.grad = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # ------------------------------------------------------------------ attributes
+    @property
+    def data(self) -> np.ndarray:
+        """The underlying numpy array (not a copy). Assigning to it bumps the version."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = np.asarray(value)
+        self._version += 1
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def size(self) -> int:
+        return self._data.size
+
+    @property
+    def dtype(self) -> np.dtype:  # type: ignore[type-arg]
+        return self._data.dtype
+
+    @property
+    def T(self) -> Tensor:
+        """The tensor with its axes reversed (a graph op)."""
+        return _ops.transpose(self)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op."""
+        return self._node is None
+
+    @property
+    def op_name(self) -> str | None:
+        """The name of the op that produced this tensor (None for leaves)."""
+        return None if self._node is None else self._node.op.name
+
+    def item(self) -> Any:
+        """Return the single element as a Python scalar."""
+        if self._data.size != 1:
+            raise ValueError(f"item: the tensor has {self._data.size} elements, not 1")
+        return self._data.item()
+
+    def numpy(self) -> np.ndarray:
+        """Return the underlying array (not a copy; no graph)."""
+        return self._data
+
+    def tolist(self) -> Any:
+        return self._data.tolist()
+
+    def __array__(self, dtype: DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
+        if dtype is not None and np.dtype(dtype) != self._data.dtype:
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self._data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self._data.size} elements is ambiguous"
+            )
+        return bool(self._data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
+        extra = [f"dtype={self._data.dtype}"]
+        if self._node is not None:
+            extra.append(f"op={self._node.op.name}")
+        elif self.requires_grad:
+            extra.append("requires_grad=True")
+        return f"tensor({body}, {', '.join(extra)})"
+
+    # ------------------------------------------------------------------ autograd
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place (leaves only) and return ``self``."""
+        if requires_grad and self._data.dtype.kind != "f":
+            raise DTypeError(
+                f"requires_grad: only floating tensors can require gradients, this one is "
+                f"{self._data.dtype}; convert with .astype(np.float32) first"
+            )
+        if not requires_grad and self._node is not None:
+            raise GradientError(
+                "requires_grad_(False) on a non-leaf tensor; use .detach() to cut the graph"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self) -> Tensor:
+        """Return a new leaf sharing this tensor's array, cut from the graph."""
+        return autograd._new_tensor(self._data, False, None)
+
+    def retain_grad(self) -> None:
+        """Keep the gradient of this non-leaf tensor in ``.grad`` during backward."""
+        if self._node is None:
+            if not self.requires_grad:
+                raise GradientError("retain_grad: the tensor does not require grad")
+            return
+        self._node.retained = weakref.ref(self)
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (``grad = None``)."""
+        self.grad = None
+
+    def backward(
+        self, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad.
+
+        Parameters
+        ----------
+        grad : array-like or Tensor, optional
+            The cotangent of ``self``; required unless ``self`` has a single element.
+            It must have ``self``'s shape and dtype.
+        retain_graph : bool, optional
+            Keep the saved arrays for another backward (defaults to ``create_graph``).
+        create_graph : bool
+            Record the backward pass so that gradients can be differentiated again.
+        """
+        seed = autograd._seed_gradient(self, grad, "backward")
+        retain = create_graph if retain_graph is None else retain_graph
+        autograd.run_backward([self], [seed], retain, create_graph)
+
+    # ------------------------------------------------------------------ numpy protocols
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        fn = _UFUNCS.get(ufunc) if method == "__call__" else None
+        if fn is None or kwargs:
+            raise TypeError(
+                f"tensorgraph: numpy.{ufunc.__name__}"
+                f"{'' if method == '__call__' else '.' + method}"
+                f"{' with ' + ', '.join(kwargs) if kwargs and fn else ''} is not supported on "
+                f"Tensors; use a tensorgraph op or call it on tensor.numpy()"
+            )
+        return fn(*inputs)
+
+    def __array_function__(
+        self, func: Any, types: Any, args: Sequence[Any], kwargs: dict[str, Any]
+    ) -> Any:
+        fn = _FUNCTIONS.get(func)
+        if fn is None:
+            raise TypeError(
+                f"tensorgraph: numpy.{func.__name__} is not supported on Tensors; use a "
+                f"tensorgraph op or call it on tensor.numpy()"
+            )
+        return fn(*args, **kwargs)
+
+    # ------------------------------------------------------------------ operators
+    def __add__(self, other: Any) -> Tensor:
+        return _ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ops.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ops.subtract(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ops.subtract(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ops.multiply(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ops.multiply(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ops.divide(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ops.divide(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _ops.power(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _ops.power(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return _ops.negative(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return _ops.abs(self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _ops.getitem(self, index)
+
+    # comparisons: plain boolean tensors, never differentiable
+    def __lt__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(np.less, self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return _compare(np.less_equal, self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _compare(np.greater, self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _compare(np.greater_equal, self, other)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(np.equal, self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(np.not_equal, self, other)
+
+    # in-place operators: allowed where no gradient can be lost
+    def _inplace(self, ufunc: Callable[..., Any], other: Any, symbol: str) -> Tensor:
+        if self.requires_grad and autograd.is_grad_enabled():
+            raise GradientError(
+                f"in-place {symbol} on a tensor that requires grad (shape {self.shape}) would "
+                f"lose its gradient; write x = x {symbol[0]} y, or wrap it in no_grad()"
+            )
+        value = other._data if isinstance(other, Tensor) else other
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f" and (
+            value.dtype != self.dtype
+        ):
+            raise DTypeError(f"in-place {symbol}: {value.dtype} into {self.dtype}")
+        ufunc(self._data, value, out=self._data)
+        self._version += 1
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace(np.add, other, "+=")
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace(np.subtract, other, "-=")
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace(np.multiply, other, "*=")
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace(np.divide, other, "/=")
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if self.requires_grad and autograd.is_grad_enabled():
+            raise GradientError(
+                f"item assignment on a tensor that requires grad (shape {self.shape}); build "
+                f"the result with where() or concatenate(), or assign under no_grad()"
+            )
+        if isinstance(index, Tensor):
+            index = index._data
+        self._data[index] = value._data if isinstance(value, Tensor) else value
+        self._version += 1
+
+    # ------------------------------------------------------------------ methods (numpy names)
+    def astype(self, dtype: DTypeLike) -> Tensor:
+        """Return the tensor cast to ``dtype`` (differentiable between float dtypes)."""
+        return _ops.astype(self, dtype)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return _ops.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], int)):
+            axes = axes[0]
+        return _ops.transpose(self, axes or None)
+
+    def permute(self, *axes: int) -> Tensor:
+        return self.transpose(*axes)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        return _ops.swapaxes(self, axis1, axis2)
+
+    def flatten(self) -> Tensor:
+        return _ops.flatten(self)
+
+    def squeeze(self, axis: Any = None) -> Tensor:
+        return _ops.squeeze(self, axis)
+
+    def expand_dims(self, axis: Any) -> Tensor:
+        return _ops.expand_dims(self, axis)
+
+    unsqueeze = expand_dims
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        return _ops.broadcast_to(self, shape)
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.mean(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        return _ops.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.min(self, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.prod(self, axis=axis, keepdims=keepdims)
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.logsumexp(self, axis=axis, keepdims=keepdims)
+
+    def argmax(self, axis: int | None = None) -> np.ndarray:
+        """Indices of the maxima (a plain array: indices carry no gradient)."""
+        return np.asarray(self._data.argmax(axis=axis))
+
+    def argmin(self, axis: int | None = None) -> np.ndarray:
+        return np.asarray(self._data.argmin(axis=axis))
+
+    def exp(self) -> Tensor:
+        return _ops.exp(self)
+
+    def log(self) -> Tensor:
+        return _ops.log(self)
+
+    def log1p(self) -> Tensor:
+        return _ops.log1p(self)
+
+    def sqrt(self) -> Tensor:
+        return _ops.sqrt(self)
+
+    def abs(self) -> Tensor:
+        return _ops.abs(self)
+
+    def sin(self) -> Tensor:
+        return _ops.sin(self)
+
+    def cos(self) -> Tensor:
+        return _ops.cos(self)
+
+    def tanh(self) -> Tensor:
+        return _ops.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        return _ops.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        return _ops.relu(self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        return _ops.leaky_relu(self, negative_slope)
+
+    def softplus(self) -> Tensor:
+        return _ops.softplus(self)
+
+    def clip(self, a_min: Any = None, a_max: Any = None) -> Tensor:
+        return _ops.clip(self, a_min, a_max)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return _ops.softmax(self, axis=axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return _ops.log_softmax(self, axis=axis)
+
+    def matmul(self, other: Any) -> Tensor:
+        return _ops.matmul(self, other)
+
+
+def _as_array(data: Any, dtype: DTypeLike | None) -> np.ndarray:
+    if isinstance(data, Tensor):
+        data = data._data
+    if dtype is not None:
+        return np.asarray(data, dtype=dtype)
+    if isinstance(data, np.ndarray):
+        return data
+    array = np.asarray(data)
+    if array.dtype.kind == "f" and not isinstance(data, np.generic):
+        return array.astype(get_default_dtype(), copy=False)
+    return array
+
+
+def _compare(ufunc: Callable[..., Any], x: Any, y: Any) -> Tensor:
+    a = x._data if isinstance(x, Tensor) else x
+    b = y._data if isinstance(y, Tensor) else y
+    return autograd._new_tensor(np.asarray(ufunc(a, b)), False, None)
+
+
+def tensor(data: Any, dtype: DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
+    """Make a leaf tensor from array-like ``data`` (see :class:`Tensor` for dtype rules).
+
+    Examples
+    --------
+    >>> import tensorgraph as tg
+    >>> tg.tensor([1.0, 2.0], requires_grad=True)
+    tensor([1., 2.], dtype=float32, requires_grad=True)
+    """
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+# Filled in by tensorgraph.ops once every op module is imported (they import this module).
+from . import ops as _ops  # noqa: E402
+
+_UFUNCS: dict[Any, Callable[..., Any]] = _ops.UFUNCS
+_FUNCTIONS: dict[Any, Callable[..., Any]] = _ops.FUNCTIONS
+for _cmp in (np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal):
+    _UFUNCS[_cmp] = lambda x, y, _f=_cmp: _compare(_f, x, y)
