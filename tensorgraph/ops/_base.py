@@ -31,11 +31,14 @@ class Domain:
     ----------
     nargs : int
         Number of tensor inputs (for variadic ops: the most the tests draw).
-    shapes : str
+    shapes : str or callable
         How the input shapes relate; one of the names known to
         :func:`tensorgraph.testing.strategies.op_inputs`: ``"broadcast"`` (mutually
         broadcastable), ``"same"``, ``"matmul"``, ``"concat"`` (equal but along one axis),
-        ``"stack"`` (equal), ``"where"`` (a boolean condition and two broadcastable operands).
+        ``"stack"`` (equal), ``"where"`` (a boolean condition and two broadcastable operands);
+        or a function ``shapes(draw_int) -> list of shapes`` for any other relation, where
+        ``draw_int(low, high)`` returns an int in ``[low, high]`` (so the same function
+        serves hypothesis and a plain numpy generator).
     low, high : float
         Range for input values.
     ranges : dict
@@ -58,7 +61,7 @@ class Domain:
     """
 
     nargs: int = 1
-    shapes: str = "broadcast"
+    shapes: str | Callable[[Callable[[int, int], int]], Sequence[tuple[int, ...]]] = "broadcast"
     low: float = -3.0
     high: float = 3.0
     ranges: dict[int, tuple[float, float]] = field(default_factory=dict)
