@@ -243,7 +243,7 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
     needs: list[bool] = []
     versions: list[int] = []
     any_needs = False
-    float_dtype: np.dtype | None = None  # type: ignore[type-arg]
+    float_dtype: np.dtype | None = None
     cast_ints = False
     for i, a in enumerate(args):
         if isinstance(a, Tensor):

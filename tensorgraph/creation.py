@@ -35,7 +35,7 @@ def manual_seed(seed: int) -> np.random.Generator:
     return default_generator
 
 
-def _dtype(dtype: DTypeLike | None) -> np.dtype:  # type: ignore[type-arg]
+def _dtype(dtype: DTypeLike | None) -> np.dtype:
     return get_default_dtype() if dtype is None else np.dtype(dtype)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from types import TracebackType
+from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -27,18 +28,18 @@ _FLOATING = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
 
 class _DefaultDType(threading.local):
-    dtype: np.dtype[np.floating] = np.dtype(np.float32)  # type: ignore[type-arg]
+    dtype: np.dtype[Any] = np.dtype(np.float32)
 
 
 _default = _DefaultDType()
 
 
-def is_floating(dtype: np.dtype) -> bool:  # type: ignore[type-arg]
+def is_floating(dtype: np.dtype) -> bool:
     """Return True for the floating dtypes that may carry gradients."""
     return dtype.kind == "f"
 
 
-def get_default_dtype() -> np.dtype:  # type: ignore[type-arg]
+def get_default_dtype() -> np.dtype:
     """Return the dtype given to Python floating data (``float32`` by default)."""
     return _default.dtype
 

@@ -87,7 +87,7 @@ class Tensor:
         return self._data.size
 
     @property
-    def dtype(self) -> np.dtype:  # type: ignore[type-arg]
+    def dtype(self) -> np.dtype:
         return self._data.dtype
 
     @property
@@ -279,7 +279,7 @@ class Tensor:
         return _ops.getitem(self, index)
 
     # comparisons: plain boolean tensors, never differentiable
-    def __lt__(self, other: Any) -> Tensor:  # type: ignore[override]
+    def __lt__(self, other: Any) -> Tensor:
         return _compare(np.less, self, other)
 
     def __le__(self, other: Any) -> Tensor:
@@ -345,9 +345,8 @@ class Tensor:
         return _ops.reshape(self, shape[0] if len(shape) == 1 else shape)
 
     def transpose(self, *axes: Any) -> Tensor:
-        if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], int)):
-            axes = axes[0]
-        return _ops.transpose(self, axes or None)
+        order: Any = axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes
+        return _ops.transpose(self, order or None)
 
     def permute(self, *axes: int) -> Tensor:
         return self.transpose(*axes)

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..autograd import apply as _apply
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 __all__ = ["REGISTRY", "Domain", "Op", "register"]
 
@@ -104,7 +107,7 @@ class Op:
         ]
 
     @classmethod
-    def apply(cls, *args: Any, **params: Any) -> Any:
+    def apply(cls, *args: Any, **params: Any) -> Tensor:
         """Run the op on Tensors, arrays or scalars; record it when gradients are wanted."""
         return _apply(cls, args, params)
 

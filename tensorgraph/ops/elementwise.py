@@ -12,9 +12,12 @@ sqrt'(0) = 0 (a finite choice instead of +inf).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 from ._base import Domain, Op, register
 
@@ -567,7 +570,7 @@ exp = Exp.apply
 log = Log.apply
 log1p = Log1p.apply
 sqrt = Sqrt.apply
-abs = Abs.apply  # noqa: A001 - numpy's name
+abs = Abs.apply
 sin = Sin.apply
 cos = Cos.apply
 tanh = Tanh.apply
@@ -579,12 +582,12 @@ minimum = Minimum.apply
 where = Where.apply
 
 
-def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     """Leaky ReLU; see :class:`LeakyRelu`."""
     return LeakyRelu.apply(x, negative_slope=negative_slope)
 
 
-def clip(x: Any, a_min: float | None = None, a_max: float | None = None) -> Any:
+def clip(x: Any, a_min: float | None = None, a_max: float | None = None) -> Tensor:
     """Clip to ``[a_min, a_max]``; see :class:`Clip`."""
     if a_min is None and a_max is None:
         raise ValueError("clip: at least one of a_min and a_max must be given")

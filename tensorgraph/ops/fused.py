@@ -3,11 +3,15 @@ slower or less stable. Each is tested against its composite form."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..broadcast import normalize_axis
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
 from ._base import Domain, Op, register
 
 __all__ = ["log_softmax", "softmax"]
@@ -87,11 +91,11 @@ def _axis(x: Any, axis: int, name: str) -> int:
     return a
 
 
-def softmax(x: Any, axis: int = -1) -> Any:
+def softmax(x: Any, axis: int = -1) -> Tensor:
     """Softmax along ``axis``; see :class:`Softmax`."""
     return Softmax.apply(x, axis=_axis(x, axis, "softmax"))
 
 
-def log_softmax(x: Any, axis: int = -1) -> Any:
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """Log-softmax along ``axis``; see :class:`LogSoftmax`."""
     return LogSoftmax.apply(x, axis=_axis(x, axis, "log_softmax"))

@@ -2,11 +2,15 @@ r"""Matrix product for 1-D, 2-D and batched (broadcasting) operands, as ``numpy.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import ShapeError
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
 from ._base import Domain, Op, register
 
 __all__ = ["matmul"]
@@ -59,7 +63,7 @@ class Matmul(Op):
         return x @ grad
 
 
-def matmul(x: Any, y: Any) -> Any:
+def matmul(x: Any, y: Any) -> Tensor:
     """Matrix product of ``x`` and ``y`` (``x @ y``); see :class:`Matmul`."""
     a, b = _shape(x), _shape(y)
     if not a or not b:

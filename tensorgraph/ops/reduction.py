@@ -7,11 +7,15 @@ Ties in max/min share the gradient equally among the tied elements (documented c
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..broadcast import Axis, normalize_axis, unreduce
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
 from ._base import Domain, Op, register
 
 __all__ = ["logsumexp", "max", "mean", "min", "prod", "sum", "var"]
@@ -43,7 +47,9 @@ def _count(shape: tuple[int, ...], axis: tuple[int, ...]) -> int:
 
 @register
 class Sum(Op):
-    r"""Sum over ``axis``. :math:`z = \sum_{i \in axis} x_i,\ \bar x = \operatorname{broadcast}(\bar z)`.
+    r"""Sum over ``axis``.
+
+    .. math:: z = \sum_{i \in axis} x_i,\quad \bar x = \operatorname{broadcast}(\bar z)
 
     >>> import tensorgraph as tg
     >>> tg.sum(tg.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)
@@ -253,22 +259,22 @@ class Prod(Op):
         return unreduce(grad, x.shape, axis, keepdims) * others
 
 
-def _reduce(op: type[Op], x: Any, axis: Axis, keepdims: bool, **extra: Any) -> Any:
+def _reduce(op: type[Op], x: Any, axis: Axis, keepdims: bool, **extra: Any) -> Tensor:
     return op.apply(x, axis=normalize_axis(axis, _ndim(x), op.name), keepdims=bool(keepdims),
                     **extra)
 
 
-def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001
+def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Sum of elements over ``axis`` (numpy semantics); see :class:`Sum`."""
     return _reduce(Sum, x, axis, keepdims)
 
 
-def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis``; see :class:`Mean`."""
     return _reduce(Mean, x, axis, keepdims)
 
 
-def var(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Any:
+def var(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
     """Variance over ``axis`` with ``ddof`` delta degrees of freedom; see :class:`Var`."""
     axes = normalize_axis(axis, _ndim(x), "var")
     n = _count(_shape(x), axes)
@@ -277,21 +283,21 @@ def var(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Any
     return Var.apply(x, axis=axes, ddof=int(ddof), keepdims=bool(keepdims))
 
 
-def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001
+def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Maximum over ``axis``; see :class:`Max`."""
     return _reduce(Max, x, axis, keepdims)
 
 
-def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001
+def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Minimum over ``axis``; see :class:`Min`."""
     return _reduce(Min, x, axis, keepdims)
 
 
-def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Stable log-sum-exp over ``axis``; see :class:`Logsumexp`."""
     return _reduce(Logsumexp, x, axis, keepdims)
 
 
-def prod(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+def prod(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Product over ``axis``; see :class:`Prod`."""
     return _reduce(Prod, x, axis, keepdims)

@@ -8,15 +8,20 @@ their gradients need no code of their own.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import DTypeLike
 
 from ..broadcast import normalize_axis
 from ..errors import DTypeError, ShapeError
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
 from ._base import Domain, Op, register
 
 __all__ = [
@@ -61,7 +66,7 @@ class Reshape(Op):
         return grad.reshape(x.shape)
 
 
-def reshape(x: Any, shape: int | Sequence[int]) -> Any:
+def reshape(x: Any, shape: int | Sequence[int]) -> Tensor:
     """Reshape ``x`` (one ``-1`` entry is inferred); see :class:`Reshape`."""
     target = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
     source = _shape(x)
@@ -74,12 +79,13 @@ def reshape(x: Any, shape: int | Sequence[int]) -> Any:
         if not bad:
             target = tuple(size // known if s == -1 else s for s in target)
     if bad or math.prod(target) != size:
+        asked = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
         raise ShapeError(f"reshape: cannot reshape a tensor of shape {source} "
-                         f"({size} elements) into {tuple(shape) if not isinstance(shape, int) else (shape,)}")
+                         f"({size} elements) into {asked}")
     return Reshape.apply(x, shape=target)
 
 
-def expand_dims(x: Any, axis: int | Sequence[int]) -> Any:
+def expand_dims(x: Any, axis: int | Sequence[int]) -> Tensor:
     """Insert size-1 axes at ``axis`` (numpy's rules): a reshape."""
     source = _shape(x)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
@@ -89,7 +95,7 @@ def expand_dims(x: Any, axis: int | Sequence[int]) -> Any:
     return Reshape.apply(x, shape=target)
 
 
-def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Any:
+def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
     """Remove size-1 axes (all of them, or those in ``axis``): a reshape."""
     source = _shape(x)
     if axis is None:
@@ -102,7 +108,7 @@ def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Any:
     return Reshape.apply(x, shape=tuple(s for i, s in enumerate(source) if i not in axes))
 
 
-def flatten(x: Any) -> Any:
+def flatten(x: Any) -> Tensor:
     """Return the elements as a 1-d tensor (row-major order): a reshape."""
     return Reshape.apply(x, shape=(math.prod(_shape(x)),))
 
@@ -110,7 +116,7 @@ def flatten(x: Any) -> Any:
 # --------------------------------------------------------------------------- transpose
 def _transpose_params(shapes: Any) -> list[dict[str, Any]]:
     n = len(shapes[0])
-    return [{"axes": tuple(reversed(range(n)))}, {"axes": tuple(range(1, n)) + (0,) if n else ()}]
+    return [{"axes": tuple(reversed(range(n)))}, {"axes": (*range(1, n), 0) if n else ()}]
 
 
 @register
@@ -136,7 +142,7 @@ class Transpose(Op):
         return np.transpose(grad, tuple(int(i) for i in np.argsort(axes)))
 
 
-def transpose(x: Any, axes: Sequence[int] | None = None) -> Any:
+def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     """Permute axes (reverse them when ``axes`` is None); see :class:`Transpose`."""
     ndim = len(_shape(x))
     if axes is None:
@@ -152,7 +158,7 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Any:
 permute = transpose
 
 
-def swapaxes(x: Any, axis1: int, axis2: int) -> Any:
+def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     """Exchange two axes: a transpose."""
     ndim = len(_shape(x))
     (a,) = normalize_axis(axis1, ndim, "swapaxes")
@@ -188,7 +194,7 @@ class BroadcastTo(Op):
         return grad
 
 
-def broadcast_to(x: Any, shape: int | Sequence[int]) -> Any:
+def broadcast_to(x: Any, shape: int | Sequence[int]) -> Tensor:
     """Broadcast ``x`` to ``shape`` (numpy's rules); see :class:`BroadcastTo`."""
     target = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
     source = _shape(x)
@@ -284,17 +290,17 @@ def _check_join(name: str, xs: Sequence[Any], axis: int, new_axis: bool) -> int:
     return a
 
 
-def concatenate(xs: Sequence[Any], axis: int = 0) -> Any:
+def concatenate(xs: Sequence[Any], axis: int = 0) -> Tensor:
     """Join ``xs`` along ``axis``; see :class:`Concatenate`."""
     return Concatenate.apply(*xs, axis=_check_join("concatenate", xs, axis, new_axis=False))
 
 
-def stack(xs: Sequence[Any], axis: int = 0) -> Any:
+def stack(xs: Sequence[Any], axis: int = 0) -> Tensor:
     """Stack ``xs`` along a new ``axis``; see :class:`Stack`."""
     return Stack.apply(*xs, axis=_check_join("stack", xs, axis, new_axis=True))
 
 
-def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Any]:
+def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
     """Split ``x`` into pieces along ``axis`` (numpy's rules): each piece is a getitem."""
     shape = _shape(x)
     (a,) = normalize_axis(axis, len(shape), "split")
@@ -307,14 +313,14 @@ def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> li
         bounds = [k * (n // sections) for k in range(sections + 1)]
     else:
         bounds = [0, *[int(i) for i in indices_or_sections], n]
-    return [getitem(x, _along(a, slice(lo, max(lo, hi)))) for lo, hi in zip(bounds, bounds[1:])]
+    return [getitem(x, _along(a, slice(lo, max(lo, hi)))) for lo, hi in itertools.pairwise(bounds)]
 
 
 # --------------------------------------------------------------------------- indexing
 def _is_basic(index: Any) -> bool:
     parts = index if isinstance(index, tuple) else (index,)
-    return all(p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer))
-               and not isinstance(p, bool) for p in parts)
+    return all(p is None or p is Ellipsis or (isinstance(p, (slice, int, np.integer))
+               and not isinstance(p, bool)) for p in parts)
 
 
 def _getitem_params(shapes: Any) -> list[dict[str, Any]]:
@@ -360,7 +366,8 @@ class Getitem(Op):
 class ScatterAdd(Op):
     r"""The adjoint of getitem: a zero array of ``shape`` with ``grad`` added at ``index``.
 
-    .. math:: z = \operatorname{scatter\_add}(0, \text{index}, x),\quad \bar x = \bar z[\text{index}]
+    .. math:: z = \operatorname{scatter\_add}(0, \text{index}, x),\quad
+              \bar x = \bar z[\text{index}]
     """
 
     name = "scatter_add"
@@ -401,7 +408,7 @@ def _normalize_index(index: Any) -> Any:
     return index
 
 
-def getitem(x: Any, index: Any) -> Any:
+def getitem(x: Any, index: Any) -> Tensor:
     """Index ``x`` as numpy would; see :class:`Getitem`."""
     index = _normalize_index(index)
     try:
@@ -449,7 +456,7 @@ class Pad(Op):
         return grad[tuple(slice(lo, lo + n) for (lo, _), n in zip(pad_width, x.shape))]
 
 
-def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: float = 0.0) -> Any:
+def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: float = 0.0) -> Tensor:
     """Pad ``x`` with ``constant_values`` (numpy's ``pad_width`` forms); see :class:`Pad`."""
     if mode != "constant":
         raise ValueError(f"pad: only mode='constant' is supported, got mode={mode!r}")
@@ -488,7 +495,7 @@ class Astype(Op):
         return grad.astype(x.dtype)
 
 
-def astype(x: Any, dtype: DTypeLike) -> Any:
+def astype(x: Any, dtype: DTypeLike) -> Tensor:
     """Cast ``x`` to ``dtype``; differentiable between floating dtypes."""
     from ..tensor import Tensor
 
