@@ -6,6 +6,7 @@ Ties in max/min share the gradient equally among the tied elements (documented c
 
 from __future__ import annotations
 
+import builtins
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -278,7 +279,7 @@ def var(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Ten
     """Variance over ``axis`` with ``ddof`` delta degrees of freedom; see :class:`Var`."""
     axes = normalize_axis(axis, _ndim(x), "var")
     n = _count(_shape(x), axes)
-    if not 0 <= ddof < max(n, 1):
+    if not 0 <= ddof < builtins.max(n, 1):
         raise ValueError(f"var: ddof={ddof} must be in [0, {n}) for {n} reduced elements")
     return Var.apply(x, axis=axes, ddof=int(ddof), keepdims=bool(keepdims))
 
