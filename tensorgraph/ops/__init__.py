@@ -13,17 +13,51 @@ from typing import Any
 
 import numpy as np
 
+from . import nn_ops  # noqa: F401 - registers the fused nn ops
 from ._base import REGISTRY, Domain, Op, register
 from .elementwise import (
-    abs, add, clip, cos, divide, exp, leaky_relu, log, log1p, maximum, minimum, multiply,
-    negative, power, relu, sigmoid, sin, softplus, sqrt, subtract, tanh, where,
+    abs,
+    add,
+    clip,
+    cos,
+    divide,
+    exp,
+    leaky_relu,
+    log,
+    log1p,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    power,
+    relu,
+    sigmoid,
+    sin,
+    softplus,
+    sqrt,
+    subtract,
+    tanh,
+    where,
 )  # fmt: skip
 from .fused import log_softmax, softmax
 from .linalg import matmul
 from .reduction import logsumexp, max, mean, min, prod, sum, var
 from .shape import (
-    astype, broadcast_to, concatenate, expand_dims, flatten, getitem, pad, permute, reshape,
-    scatter_add, split, squeeze, stack, swapaxes, transpose,
+    astype,
+    broadcast_to,
+    concatenate,
+    expand_dims,
+    flatten,
+    getitem,
+    pad,
+    permute,
+    reshape,
+    scatter_add,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    transpose,
 )  # fmt: skip
 
 __all__ = [

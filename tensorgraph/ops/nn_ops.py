@@ -1,0 +1,416 @@
+r"""Fused neural-network ops: a linear layer, batch normalisation and the losses.
+
+Each op computes in one node what would otherwise be a chain of primitives, with a
+hand-derived VJP; each carries, as ``reference``, the composite numpy computation it must
+agree with. The VJPs use only numpy calls that Tensor dispatches, so the same code gives
+second derivatives under ``create_graph=True``.
+
+Argument checking lives in :mod:`tensorgraph.nn.functional`, which is the public face of
+these ops; the op functions here assume valid shapes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._base import Domain, Op, register
+from .elementwise import stable_sigmoid
+
+__all__ = [
+    "batch_norm", "binary_cross_entropy_with_logits", "cross_entropy_labels",
+    "cross_entropy_probs", "linear", "nll_loss",
+]  # fmt: skip
+
+DrawInt = Callable[[int, int], int]
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+
+
+# --------------------------------------------------------------------------- linear
+def _linear_shapes(draw_int: DrawInt) -> Sequence[tuple[int, ...]]:
+    n_in, n_out = draw_int(1, 4), draw_int(1, 4)
+    lead = [(), (draw_int(1, 4),), (draw_int(1, 3), draw_int(1, 3))][draw_int(0, 2)]
+    return [(*lead, n_in), (n_out, n_in), (n_out,)]
+
+
+@register
+class Linear(Op):
+    r"""Affine map of the last axis, :math:`y = x W^\top + b`, in one node.
+
+    ``x`` has shape ``(..., in)``, ``weight`` ``(out, in)`` (PyTorch's layout), ``bias``
+    ``(out,)`` or None.
+
+    .. math::
+        \bar x = \bar y\, W,\qquad
+        \bar W = \textstyle\sum_{\text{rows}} \bar y^\top x,\qquad
+        \bar b = \textstyle\sum_{\text{rows}} \bar y
+
+    where the sums run over every leading (batch) axis of ``x``.
+
+    >>> import tensorgraph as tg
+    >>> tg.ops.nn_ops.linear(tg.ones((2, 3)), tg.ones((4, 3)), tg.zeros(4)).shape
+    (2, 4)
+    """
+
+    name = "linear"
+    domain = Domain(nargs=3, shapes=_linear_shapes, min_rank=1)
+
+    @staticmethod
+    def forward(x: Any, weight: Any, bias: Any = None) -> Any:
+        out = np.matmul(x, weight.T)
+        if bias is not None:
+            out += bias  # the matmul result is a fresh array: add in place
+        return out
+
+    @staticmethod
+    def reference(x: Any, weight: Any, bias: Any = None) -> Any:
+        return x @ weight.T + (0 if bias is None else bias)
+
+    @staticmethod
+    def vjp_0(grad: Any, out: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+        return grad @ weight
+
+    @staticmethod
+    def vjp_1(grad: Any, out: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+        # flatten the batch axes so one matmul sums over all of them
+        n_out, n_in = weight.shape
+        return grad.reshape(-1, n_out).T @ x.reshape(-1, n_in)
+
+    @staticmethod
+    def vjp_2(grad: Any, out: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+        return grad  # the engine sums it over the batch axes
+
+
+def linear(x: Any, weight: Any, bias: Any = None) -> Any:
+    """``x @ weight.T + bias`` as one node; see :class:`Linear`."""
+    return Linear.apply(x, weight, bias)
+
+
+# --------------------------------------------------------------------------- batch norm
+def _bn_shapes(draw_int: DrawInt) -> Sequence[tuple[int, ...]]:
+    n, c = draw_int(3, 5), draw_int(1, 3)
+    x = (n, c) if draw_int(0, 1) == 0 else (n, c, draw_int(1, 3))
+    return [x, (c,), (c,)]
+
+
+def _bn_params(shapes: Sequence[tuple[int, ...]]) -> list[dict[str, Any]]:
+    axis = (0,) if len(shapes[0]) == 2 else (0, 2)
+    return [{"axis": axis, "eps": 1e-5}, {"axis": axis, "eps": 0.1}]
+
+
+def _channel_shape(shape: tuple[int, ...], axis: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape that broadcasts a per-channel vector against ``shape``: (1, C) or (1, C, 1)."""
+    return tuple(1 if i in axis else n for i, n in enumerate(shape))
+
+
+def _normalise(x: Any, axis: tuple[int, ...], eps: float) -> tuple[Any, Any]:
+    """Return ``xhat`` and ``1/sqrt(var + eps)`` from the batch statistics of ``x``."""
+    mean = np.mean(x, axis=axis, keepdims=True)
+    centred = x - mean
+    var = np.mean(centred * centred, axis=axis, keepdims=True)
+    inv_std = 1 / np.sqrt(var + eps)
+    return centred * inv_std, inv_std
+
+
+@register
+class BatchNorm(Op):
+    r"""Batch normalisation in training mode, with its closed-form VJP.
+
+    The statistics are taken over ``axis`` (``(0,)`` for ``(N, C)`` input, ``(0, 2)`` for
+    ``(N, C, L)``), each channel on its own; :math:`m` is the number of values per channel.
+
+    .. math::
+        \mu = \frac1m \sum x,\quad \sigma^2 = \frac1m \sum (x - \mu)^2,\quad
+        \hat x = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}},\quad
+        y = \gamma \hat x + \beta
+
+    The variance is the biased one (divided by :math:`m`), as PyTorch. The VJP, with
+    sums over ``axis``:
+
+    .. math::
+        \bar\beta = \sum \bar y,\qquad \bar\gamma = \sum \bar y \odot \hat x,\qquad
+        \bar x = \frac{\gamma}{m \sqrt{\sigma^2+\epsilon}}
+                 \Big(m\,\bar y - \sum \bar y - \hat x \sum \bar y \odot \hat x\Big)
+
+    The ordinary backward reuses :math:`\hat x` and :math:`1/\sqrt{\sigma^2+\epsilon}`
+    saved by the forward; under ``create_graph`` they are recomputed from ``x`` so the
+    VJP is itself differentiable. ``gamma`` and ``beta`` may be None (no affine part).
+    ``mean`` and ``var`` may pass the batch's own (biased) statistics, shaped like the
+    reduction with ``keepdims=True``, when the caller has computed them already.
+
+    >>> import tensorgraph as tg
+    >>> y = tg.ops.nn_ops.batch_norm(tg.tensor([[1.0], [3.0]]), None, None, axis=(0,))
+    >>> [round(v, 4) for v in y.numpy().ravel()]
+    [-1.0, 1.0]
+    """
+
+    name = "batch_norm"
+    domain = Domain(nargs=3, shapes=_bn_shapes, params=_bn_params, distinct=True, margin=0.2)
+    saves_ctx = True
+
+    @staticmethod
+    def forward(x: Any, gamma: Any = None, beta: Any = None, axis: tuple[int, ...] = (0,),
+                eps: float = 1e-5, mean: Any = None, var: Any = None) -> Any:
+        if mean is None or var is None:
+            xhat, inv_std = _normalise(x, axis, eps)
+        else:
+            inv_std = 1 / np.sqrt(var + eps)
+            xhat = x - mean
+            xhat *= inv_std
+        cshape = _channel_shape(x.shape, axis)
+        # a fresh output array: it must not alias xhat, which the backward reads
+        out = xhat.copy() if gamma is None else xhat * gamma.reshape(cshape)
+        if beta is not None:
+            out += beta.reshape(cshape)
+        return out, (xhat, inv_std)
+
+    @staticmethod
+    def reference(x: Any, gamma: Any = None, beta: Any = None, axis: tuple[int, ...] = (0,),
+                  eps: float = 1e-5, mean: Any = None, var: Any = None) -> Any:
+        cshape = _channel_shape(x.shape, axis)
+        mu = x.mean(axis=axis, keepdims=True)
+        y = (x - mu) / np.sqrt(x.var(axis=axis, keepdims=True) + eps)
+        if gamma is not None:
+            y = y * gamma.reshape(cshape)
+        return y if beta is None else y + beta.reshape(cshape)
+
+    @classmethod
+    def vjp(cls, grad: Any, out: Any, inputs: Sequence[Any], needs: Sequence[bool],
+            params: dict[str, Any], ctx: Any) -> Sequence[Any]:
+        x, gamma, _ = inputs
+        axis = params.get("axis", (0,))
+        if ctx is None:  # create_graph: recompute on Tensors so the VJP is differentiable
+            xhat, inv_std = _normalise(x, axis, params.get("eps", 1e-5))
+        else:
+            xhat, inv_std = ctx
+        sum_g = np.sum(grad, axis=axis, keepdims=True)
+        sum_gx = np.sum(grad * xhat, axis=axis, keepdims=True)
+        result: list[Any] = [None, None, None]
+        if needs[0]:
+            m = math.prod(x.shape[a] for a in axis)
+            scale = inv_std if gamma is None else gamma.reshape(sum_g.shape) * inv_std
+            result[0] = (scale / m) * (m * grad - sum_g - xhat * sum_gx)
+        if needs[1]:
+            result[1] = sum_gx.reshape(gamma.shape)
+        if len(needs) > 2 and needs[2]:
+            result[2] = sum_g.reshape(inputs[2].shape)
+        return result
+
+
+def batch_norm(x: Any, gamma: Any = None, beta: Any = None, axis: tuple[int, ...] = (0,),
+               eps: float = 1e-5, mean: Any = None, var: Any = None) -> Any:
+    """Training-mode batch normalisation as one node; see :class:`BatchNorm`."""
+    return BatchNorm.apply(x, gamma, beta, axis=tuple(axis), eps=eps, mean=mean, var=var)
+
+
+# --------------------------------------------------------------------------- losses
+@register
+class BinaryCrossEntropyWithLogits(Op):
+    r"""Elementwise binary cross-entropy of logits ``z`` against targets ``y`` in [0, 1].
+
+    Written so that no exponential can overflow, for any logit:
+
+    .. math::
+        \ell = -y \ln\sigma(z) - (1-y)\ln(1-\sigma(z))
+             = \max(z, 0) - z y + \ln\!\big(1 + e^{-|z|}\big)
+
+    .. math:: \bar z = \bar\ell\,(\sigma(z) - y),\qquad \bar y = -\bar\ell\, z
+
+    >>> import tensorgraph as tg
+    >>> tg.ops.nn_ops.binary_cross_entropy_with_logits(tg.tensor([1000.0, -1000.0]),
+    ...                                                tg.tensor([1.0, 1.0]))
+    tensor([   0., 1000.], dtype=float32)
+    """
+
+    name = "binary_cross_entropy_with_logits"
+    # sigma is computed through |z|; keep z off the kink of |z| for the second-order check
+    domain = Domain(nargs=2, shapes="same", ranges={0: (-4.0, 4.0), 1: (0.0, 1.0)},
+                    avoid=(0.0,))
+
+    @staticmethod
+    def forward(z: Any, y: Any) -> Any:
+        out = np.log1p(np.exp(-np.abs(z)))
+        out += np.maximum(z, 0)
+        out -= z * y
+        return out
+
+    @staticmethod
+    def reference(z: Any, y: Any) -> Any:
+        p = 1 / (1 + np.exp(-z))
+        return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+    @staticmethod
+    def vjp_0(grad: Any, out: Any, z: Any, y: Any) -> Any:
+        return grad * (stable_sigmoid(z) - y)
+
+    @staticmethod
+    def vjp_1(grad: Any, out: Any, z: Any, y: Any) -> Any:
+        return -grad * z
+
+
+def binary_cross_entropy_with_logits(z: Any, y: Any) -> Any:
+    """Elementwise BCE of logits; see :class:`BinaryCrossEntropyWithLogits`."""
+    return BinaryCrossEntropyWithLogits.apply(z, y)
+
+
+def _class_shapes(draw_int: DrawInt) -> Sequence[tuple[int, ...]]:
+    n, c = draw_int(1, 4), draw_int(2, 4)
+    return [(n, c)] if draw_int(0, 1) == 0 else [(n, c, draw_int(1, 3))]
+
+
+def _label_params(shapes: Sequence[tuple[int, ...]]) -> list[dict[str, Any]]:
+    shape = shapes[0]
+    target = (shape[0], *shape[2:])
+    size, c = math.prod(target), shape[1]
+    return [{"labels": (np.arange(size) % c).reshape(target)},
+            {"labels": ((np.arange(size) * 7 + 1) % c).reshape(target)}]
+
+
+def _log_softmax(z: Any) -> Any:
+    """log-softmax over axis 1 from dispatchable numpy calls (arrays or Tensors)."""
+    shifted = z - np.max(z, axis=1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+
+
+def _one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """Boolean one-hot of integer ``labels`` along a new axis 1."""
+    cshape = [1] * (labels.ndim + 1)
+    cshape[1] = n_classes
+    return np.expand_dims(labels, 1) == np.arange(n_classes).reshape(cshape)
+
+
+@register
+class CrossEntropyLabels(Op):
+    r"""Cross-entropy of logits ``z`` (classes on axis 1) against integer class labels.
+
+    One value per sample (reduction is left to the caller):
+
+    .. math::
+        \ell_n = -\log \operatorname{softmax}(z_n)_{y_n}
+               = -z_{n y_n} + \log \textstyle\sum_c e^{z_{nc}},\qquad
+        \bar z_n = \bar\ell_n \big(\operatorname{softmax}(z_n) - \operatorname{onehot}(y_n)\big)
+
+    The labels are a parameter (``labels=``), not an input: they carry no gradient.
+
+    >>> import numpy as np, tensorgraph as tg
+    >>> tg.ops.nn_ops.cross_entropy_labels(tg.zeros((1, 4)), np.array([2]))
+    tensor([1.3862944], dtype=float32)
+    """
+
+    name = "cross_entropy_labels"
+    domain = Domain(shapes=_class_shapes, params=_label_params, min_rank=2)
+    saves_ctx = True
+
+    @staticmethod
+    def forward(z: Any, labels: Any = None) -> Any:
+        logp = _log_softmax(z)
+        picked = np.take_along_axis(logp, np.expand_dims(labels, 1), axis=1)
+        return -np.squeeze(picked, 1), logp
+
+    @staticmethod
+    def reference(z: Any, labels: Any = None) -> Any:
+        logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+        return -np.sum(logp * _one_hot(labels, z.shape[1]), axis=1)
+
+    @classmethod
+    def vjp(cls, grad: Any, out: Any, inputs: Sequence[Any], needs: Sequence[bool],
+            params: dict[str, Any], ctx: Any) -> Sequence[Any]:
+        z = inputs[0]
+        logp = _log_softmax(z) if ctx is None else ctx
+        onehot = _one_hot(params["labels"], z.shape[1])
+        return [np.expand_dims(grad, 1) * (np.exp(logp) - onehot)]
+
+
+def cross_entropy_labels(z: Any, labels: np.ndarray) -> Any:
+    """Per-sample cross-entropy with integer labels; see :class:`CrossEntropyLabels`."""
+    return CrossEntropyLabels.apply(z, labels=labels)
+
+
+def _soft_shapes(draw_int: DrawInt) -> Sequence[tuple[int, ...]]:
+    (shape,) = _class_shapes(draw_int)
+    return [shape, shape]
+
+
+@register
+class CrossEntropyProbs(Op):
+    r"""Cross-entropy of logits ``z`` (classes on axis 1) against target probabilities ``t``
+    (one-hot or soft labels, same shape as ``z``).
+
+    .. math::
+        \ell_n = -\textstyle\sum_c t_{nc} \log\operatorname{softmax}(z_n)_c,\qquad
+        \bar z_n = \bar\ell_n \big(\operatorname{softmax}(z_n) \textstyle\sum_c t_{nc}
+                   - t_n\big),\qquad
+        \bar t_n = -\bar\ell_n \log\operatorname{softmax}(z_n)
+
+    >>> import tensorgraph as tg
+    >>> tg.ops.nn_ops.cross_entropy_probs(tg.zeros((1, 2)), tg.tensor([[0.0, 1.0]]))
+    tensor([0.6931472], dtype=float32)
+    """
+
+    name = "cross_entropy_probs"
+    domain = Domain(nargs=2, shapes=_soft_shapes, ranges={1: (0.0, 1.0)}, min_rank=2)
+    saves_ctx = True
+
+    @staticmethod
+    def forward(z: Any, t: Any) -> Any:
+        logp = _log_softmax(z)
+        return -np.sum(t * logp, axis=1), logp
+
+    @staticmethod
+    def reference(z: Any, t: Any) -> Any:
+        p = np.exp(z) / np.sum(np.exp(z), axis=1, keepdims=True)
+        return -np.sum(t * np.log(p), axis=1)
+
+    @classmethod
+    def vjp(cls, grad: Any, out: Any, inputs: Sequence[Any], needs: Sequence[bool],
+            params: dict[str, Any], ctx: Any) -> Sequence[Any]:
+        z, t = inputs
+        logp = _log_softmax(z) if ctx is None else ctx
+        g = np.expand_dims(grad, 1)
+        gz = g * (np.exp(logp) * np.sum(t, axis=1, keepdims=True) - t) if needs[0] else None
+        gt = -g * logp if needs[1] else None
+        return [gz, gt]
+
+
+def cross_entropy_probs(z: Any, t: Any) -> Any:
+    """Per-sample cross-entropy with probability targets; see :class:`CrossEntropyProbs`."""
+    return CrossEntropyProbs.apply(z, t)
+
+
+@register
+class NllLoss(Op):
+    r"""Negative log-likelihood of log-probabilities ``x`` (classes on axis 1) at the
+    integer ``labels``, one value per sample.
+
+    .. math:: \ell_n = -x_{n y_n},\qquad \bar x_n = -\bar\ell_n\,\operatorname{onehot}(y_n)
+
+    >>> import numpy as np, tensorgraph as tg
+    >>> tg.ops.nn_ops.nll_loss(tg.tensor([[-1.0, -2.0]]), np.array([1]))
+    tensor([2.], dtype=float32)
+    """
+
+    name = "nll_loss"
+    domain = Domain(shapes=_class_shapes, params=_label_params, min_rank=2)
+
+    @staticmethod
+    def forward(x: Any, labels: Any = None) -> Any:
+        return -np.squeeze(np.take_along_axis(x, np.expand_dims(labels, 1), axis=1), 1)
+
+    @staticmethod
+    def reference(x: Any, labels: Any = None) -> Any:
+        return -np.sum(x * _one_hot(labels, x.shape[1]), axis=1)
+
+    @staticmethod
+    def vjp_0(grad: Any, out: Any, x: Any, labels: Any = None) -> Any:
+        return -np.expand_dims(grad, 1) * _one_hot(labels, x.shape[1])
+
+
+def nll_loss(x: Any, labels: np.ndarray) -> Any:
+    """Per-sample NLL at integer labels; see :class:`NllLoss`."""
+    return NllLoss.apply(x, labels=labels)
