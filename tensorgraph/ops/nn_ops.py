@@ -146,7 +146,7 @@ class BatchNorm(Op):
 
     >>> import tensorgraph as tg
     >>> y = tg.ops.nn_ops.batch_norm(tg.tensor([[1.0], [3.0]]), None, None, axis=(0,))
-    >>> [round(v, 4) for v in y.numpy().ravel()]
+    >>> y.numpy().ravel().round(4).tolist()
     [-1.0, 1.0]
     """
 
@@ -282,7 +282,8 @@ def _one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:
     """Boolean one-hot of integer ``labels`` along a new axis 1."""
     cshape = [1] * (labels.ndim + 1)
     cshape[1] = n_classes
-    return np.expand_dims(labels, 1) == np.arange(n_classes).reshape(cshape)
+    onehot: np.ndarray = np.expand_dims(labels, 1) == np.arange(n_classes).reshape(cshape)
+    return onehot
 
 
 @register
