@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "AnomalyError",
     "DTypeError",
+    "DataError",
     "DomainError",
     "GradientError",
     "GraphFreedError",
@@ -49,3 +50,7 @@ class InPlaceModificationError(GradientError):
 
 class AnomalyError(TensorGraphError, FloatingPointError):
     """Raised under :func:`tensorgraph.detect_anomaly` by the first op that makes NaN or Inf."""
+
+
+class DataError(TensorGraphError, ValueError):
+    """A malformed data file or data set (the message names the file, line and column)."""
