@@ -82,9 +82,7 @@ def _column(j: int, names: Sequence[str] | None) -> str:
     return f"column {j + 1}" + (f" ('{names[j]}')" if names is not None else "")
 
 
-def _resolve_target(
-    target: int | str, names: list[str] | None, n_columns: int, path: Path
-) -> int:
+def _resolve_target(target: int | str, names: list[str] | None, n_columns: int, path: Path) -> int:
     if isinstance(target, str):
         if names is None:
             raise DataError(

@@ -55,9 +55,7 @@ class TensorDataset(Dataset):
     def __init__(self, *arrays: Any) -> None:
         if not arrays:
             raise ValueError("TensorDataset: give at least one array")
-        self.arrays = tuple(
-            a.numpy() if isinstance(a, Tensor) else np.asarray(a) for a in arrays
-        )
+        self.arrays = tuple(a.numpy() if isinstance(a, Tensor) else np.asarray(a) for a in arrays)
         for a in self.arrays:
             if a.ndim == 0:
                 raise ShapeError("TensorDataset: 0-d arrays hold no samples")

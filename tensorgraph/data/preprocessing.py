@@ -130,9 +130,7 @@ def _stratified(
     labels: np.ndarray, n: int, n_test: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     if labels.shape != (n,):
-        raise ShapeError(
-            f"train_test_split: stratify must have shape ({n},), got {labels.shape}"
-        )
+        raise ShapeError(f"train_test_split: stratify must have shape ({n},), got {labels.shape}")
     classes, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
     if (counts < 2).any():
         lonely = classes[counts < 2]
@@ -147,9 +145,7 @@ def _stratified(
         test_parts.append(members[: per_class[k]])
         train_parts.append(members[per_class[k] :])
     # Interleave the classes so that an unshuffled pass over a split is not sorted by class.
-    return rng.permutation(np.concatenate(test_parts)), rng.permutation(
-        np.concatenate(train_parts)
-    )
+    return rng.permutation(np.concatenate(test_parts)), rng.permutation(np.concatenate(train_parts))
 
 
 class StandardScaler:

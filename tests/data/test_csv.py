@@ -64,8 +64,11 @@ def test_bom_crlf_gzip_and_semicolons(tmp_path: Path) -> None:
         ("a,b,c\n1,NA,0\n3,4,1\n", {}, r"line 2, column 2 \('b'\): missing value \('NA'\)"),
         ("a,b,c\n1,inf,0\n3,4,1\n", {}, r"line 2, column 2 \('b'\): 'inf' is not a finite"),
         ("a,b,c\n1,2,0\n3,4,\n", {}, r"line 3, column 3 \('c'\): missing label"),
-        ("a,b,c\n1,2,0\n", {"target": "label"},
-         r"data\.csv: no column named 'label'; the columns are: a, b, c"),
+        (
+            "a,b,c\n1,2,0\n",
+            {"target": "label"},
+            r"data\.csv: no column named 'label'; the columns are: a, b, c",
+        ),
         ("1,2,0\n3,4,1\n", {"target": "label"}, r"data\.csv: .*no header line"),
         ("1,2,0\n3,4,1\n", {"target": 5}, r"index 5 is out of range for 3 columns"),
         ("a,b,c\n1,2,0\n3,4,0\n", {}, r"column 3 \('c'\): the label column holds a single class"),

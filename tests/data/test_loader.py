@@ -44,10 +44,18 @@ def test_shuffle_is_a_permutation_reproducible_by_seed_and_new_each_epoch() -> N
 
 
 def test_shuffle_with_an_explicit_generator_and_with_manual_seed() -> None:
-    a = [y.numpy().tolist() for _, y in DataLoader(
-        _dataset(), batch_size=10, shuffle=True, generator=np.random.default_rng(3))]
-    b = [y.numpy().tolist() for _, y in DataLoader(
-        _dataset(), batch_size=10, shuffle=True, generator=np.random.default_rng(3))]
+    a = [
+        y.numpy().tolist()
+        for _, y in DataLoader(
+            _dataset(), batch_size=10, shuffle=True, generator=np.random.default_rng(3)
+        )
+    ]
+    b = [
+        y.numpy().tolist()
+        for _, y in DataLoader(
+            _dataset(), batch_size=10, shuffle=True, generator=np.random.default_rng(3)
+        )
+    ]
     assert a == b
     tg.manual_seed(5)
     c = [y.numpy().tolist() for _, y in DataLoader(_dataset(), batch_size=10, shuffle=True)]

@@ -11,7 +11,7 @@ from tensorgraph.errors import DataError, DomainError, DTypeError, ShapeError
 def test_split_is_a_partition_reproducible_by_seed() -> None:
     X = np.arange(40.0).reshape(20, 2)
     y = np.arange(20)
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, seed=3)
+    X_tr, _, y_tr, y_te = train_test_split(X, y, test_size=0.25, seed=3)
     assert len(y_te) == 5 and len(y_tr) == 15
     assert sorted(np.concatenate([y_tr, y_te]).tolist()) == list(range(20))
     assert np.array_equal(X_tr[:, 0], 2.0 * y_tr)
@@ -31,7 +31,10 @@ def test_stratified_split_keeps_the_class_proportions(counts: tuple[int, ...]) -
     y = np.repeat(np.arange(len(counts)), counts)
     rng = np.random.default_rng(0)
     y = rng.permutation(y)
-    _, y_te, = train_test_split(y, test_size=0.3, stratify=y, seed=1)
+    (
+        _,
+        y_te,
+    ) = train_test_split(y, test_size=0.3, stratify=y, seed=1)
     n_test = int(np.ceil(0.3 * len(y)))
     assert len(y_te) == n_test
     expected = np.array(counts) * n_test / len(y)
@@ -102,7 +105,7 @@ def test_one_hot() -> None:
     assert encoded.tolist() == [[0, 1, 0], [1, 0, 0], [0, 0, 1]]
     assert one_hot(np.array([[1], [0]]), num_classes=2).shape == (2, 1, 2)
     assert isinstance(one_hot(tg.tensor(np.array([0, 1]))), tg.Tensor)
-    with pytest.raises(DomainError, match="label 3 is outside 0 .. 2"):
+    with pytest.raises(DomainError, match=r"label 3 is outside 0 \.\. 2"):
         one_hot([0, 3], num_classes=3)
     with pytest.raises(DTypeError, match="integers"):
         one_hot([0.0, 1.0])
