@@ -42,6 +42,8 @@ class Matmul(Op):
 
     @staticmethod
     def vjp_0(grad: Any, out: Any, x: Any, y: Any) -> Any:
+        if x.ndim == 1 and y.ndim == 1:  # inner product: grad is 0-d
+            return grad * y
         if y.ndim == 1:
             grad = np.expand_dims(grad, -1)
             y = np.expand_dims(y, 0)
@@ -53,6 +55,8 @@ class Matmul(Op):
 
     @staticmethod
     def vjp_1(grad: Any, out: Any, x: Any, y: Any) -> Any:
+        if x.ndim == 1 and y.ndim == 1:
+            return grad * x
         if x.ndim == 1:
             grad = np.expand_dims(grad, -2)
             x = np.expand_dims(x, -1)

@@ -23,15 +23,12 @@ __all__ = ["logsumexp", "max", "mean", "min", "prod", "sum", "var"]
 
 
 def _reduction_params(shapes: Any) -> list[dict[str, Any]]:
+    # The ops take the normalised axis tuple (the public functions normalise user axes).
     ndim = len(shapes[0])
-    choices: list[dict[str, Any]] = [{"axis": None, "keepdims": False},
-                                     {"axis": None, "keepdims": True}]
-    for a in range(ndim):
-        choices.append({"axis": a, "keepdims": False})
-        choices.append({"axis": a - ndim, "keepdims": True})
+    axes: list[tuple[int, ...]] = [tuple(range(ndim))] + [(a,) for a in range(ndim)]
     if ndim >= 2:
-        choices.append({"axis": (0, ndim - 1), "keepdims": False})
-    return choices
+        axes.append((0, ndim - 1))
+    return [{"axis": a, "keepdims": k} for a in axes for k in (False, True)]
 
 
 def _shape(x: Any) -> tuple[int, ...]:

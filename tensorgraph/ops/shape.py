@@ -368,6 +368,10 @@ class ScatterAdd(Op):
 
     .. math:: z = \operatorname{scatter\_add}(0, \text{index}, x),\quad
               \bar x = \bar z[\text{index}]
+
+    >>> import numpy as np, tensorgraph as tg
+    >>> tg.ops.scatter_add(tg.tensor([1.0, 2.0, 3.0]), np.array([0, 2, 0]), (3,))
+    tensor([4., 0., 2.], dtype=float32)
     """
 
     name = "scatter_add"
@@ -439,7 +443,7 @@ class Pad(Op):
     """
 
     name = "pad"
-    domain = Domain(params=lambda shapes: [
+    domain = Domain(min_rank=1, params=lambda shapes: [
         {"pad_width": tuple((1, 2) for _ in shapes[0]), "constant_values": 0.0},
         {"pad_width": tuple((0, 1) for _ in shapes[0]), "constant_values": 1.5}])
 
@@ -461,6 +465,8 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: float =
     if mode != "constant":
         raise ValueError(f"pad: only mode='constant' is supported, got mode={mode!r}")
     ndim = len(_shape(x))
+    if ndim == 0:
+        raise ShapeError("pad: cannot pad a 0-d tensor (numpy.pad cannot either)")
     try:
         widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (ndim, 2))
     except ValueError:
