@@ -162,6 +162,10 @@ def rmsprop_update(
     ``square_avg`` (:math:`v`), ``grad_avg`` (:math:`\bar g`, needed when ``centered``) and
     ``momentum_buffer`` (:math:`b`, needed when ``momentum > 0``) all start at zero.
     """
+    if centered and grad_avg is None:
+        raise ValueError("rmsprop_update: centered=True needs the grad_avg state array")
+    if momentum > 0 and momentum_buffer is None:
+        raise ValueError("rmsprop_update: momentum > 0 needs the momentum_buffer state array")
     tmp = _scratch(param, scratch)
     g = _effective_grad(param, grad, weight_decay, maximize, grad_scratch)
     square_avg *= alpha
@@ -169,8 +173,7 @@ def rmsprop_update(
     tmp *= 1.0 - alpha
     square_avg += tmp
     if centered:
-        if grad_avg is None:
-            raise ValueError("rmsprop_update: centered=True needs the grad_avg state array")
+        assert grad_avg is not None  # checked above
         _lerp_(grad_avg, g, 1.0 - alpha, tmp)
         np.multiply(grad_avg, grad_avg, out=tmp)
         np.subtract(square_avg, tmp, out=tmp)
@@ -180,8 +183,7 @@ def rmsprop_update(
     tmp += eps
     np.divide(g, tmp, out=tmp)
     if momentum > 0:
-        if momentum_buffer is None:
-            raise ValueError("rmsprop_update: momentum > 0 needs the momentum_buffer state array")
+        assert momentum_buffer is not None  # checked above
         momentum_buffer *= momentum
         momentum_buffer += tmp
         np.multiply(momentum_buffer, lr, out=tmp)
@@ -243,6 +245,8 @@ def adam_update(
     """
     if step < 1:
         raise ValueError(f"adam_update: step is 1-based, got {step}")
+    if amsgrad and max_exp_avg_sq is None:
+        raise ValueError("adam_update: amsgrad=True needs the max_exp_avg_sq state array")
     tmp = _scratch(param, scratch)
     if decoupled_weight_decay:
         if weight_decay != 0:
@@ -261,8 +265,7 @@ def adam_update(
     step_size = lr / bias_correction1
     second = exp_avg_sq
     if amsgrad:
-        if max_exp_avg_sq is None:
-            raise ValueError("adam_update: amsgrad=True needs the max_exp_avg_sq state array")
+        assert max_exp_avg_sq is not None  # checked above
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         second = max_exp_avg_sq
     if eps_inside_sqrt:
