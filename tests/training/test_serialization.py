@@ -84,7 +84,7 @@ def test_truncated_foreign_and_missing_files_give_clear_errors(tmp_path: Path) -
     save({"w": np.arange(1000.0)}, path)
     truncated = tmp_path / "truncated.npz"
     truncated.write_bytes(path.read_bytes()[:300])
-    with pytest.raises(SerializationError, match="truncated.npz is not a complete tensorgraph"):
+    with pytest.raises(SerializationError, match=r"truncated\.npz is not a complete tensorgraph"):
         load(truncated)
     foreign = tmp_path / "foreign.npz"
     np.savez(foreign, w=np.ones(2))
@@ -96,13 +96,12 @@ def test_truncated_foreign_and_missing_files_give_clear_errors(tmp_path: Path) -
         load(text)
     npy = tmp_path / "array.npy"
     np.save(npy, np.ones(2))
-    with pytest.raises(SerializationError, match="single .npy array"):
+    with pytest.raises(SerializationError, match=r"single \.npy array"):
         load(npy)
-    with pytest.raises(FileNotFoundError, match="absent.npz"):
+    with pytest.raises(FileNotFoundError, match=r"absent\.npz"):
         load(tmp_path / "absent.npz")
-    with zipfile.ZipFile(tmp_path / "newer.npz", "w") as z:
-        with z.open("__tensorgraph__.npy", "w") as f:
-            np.save(f, np.array(json.dumps({"format": "tensorgraph", "version": 99})))
+    with zipfile.ZipFile(tmp_path / "newer.npz", "w") as z, z.open("__tensorgraph__.npy", "w") as f:
+        np.save(f, np.array(json.dumps({"format": "tensorgraph", "version": 99})))
     with pytest.raises(SerializationError, match="newer tensorgraph"):
         load(tmp_path / "newer.npz")
 
