@@ -11,6 +11,7 @@ tensor([2., 4., 6.], dtype=float32)
 from __future__ import annotations
 
 from . import errors
+from . import nn as nn  # the neural-network toolkit: tg.nn
 from .autograd import (
     detect_anomaly,
     enable_grad,

@@ -1,0 +1,42 @@
+"""Neural-network building blocks: modules, layers, batch-norm, dropout, losses, L2.
+
+Names and conventions are PyTorch's (``nn.Linear``, ``nn.BatchNorm1d``,
+``nn.functional.cross_entropy``); see ``docs/nn.md`` for the math.
+
+>>> import tensorgraph as tg
+>>> from tensorgraph import nn
+>>> model = nn.MLP([2, 16, 1], output=None, generator=0)
+>>> loss = nn.BCEWithLogitsLoss()(model(tg.ones((4, 2))), tg.ones((4, 1)))
+>>> loss.backward()
+>>> model[0].weight.grad.shape
+(16, 2)
+"""
+
+from __future__ import annotations
+
+from . import functional, init
+from .batchnorm import BatchNorm1d
+from .dropout import Dropout
+from .layers import (
+    MLP,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)  # fmt: skip
+from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .module import IncompatibleKeys, Module, Parameter, StateDictError
+from .regularization import l2_penalty, weight_matrices
+
+__all__ = [
+    "MLP", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout",
+    "Flatten", "Identity", "IncompatibleKeys", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
+    "Module", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
+    "StateDictError", "Tanh", "functional", "init", "l2_penalty", "weight_matrices",
+]  # fmt: skip

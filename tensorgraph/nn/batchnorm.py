@@ -1,0 +1,122 @@
+r"""``BatchNorm1d``: batch normalisation with PyTorch's conventions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from ..dtypes import get_default_dtype
+from ..errors import DomainError
+from ..tensor import Tensor
+from . import functional as F
+from .module import Module, Parameter
+
+__all__ = ["BatchNorm1d"]
+
+
+class BatchNorm1d(Module):
+    r"""Batch normalisation over ``(N, C)`` or ``(N, C, L)`` input, per channel.
+
+    .. math::
+        y = \gamma\, \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}} + \beta
+
+    In training, :math:`\mu` and :math:`\sigma^2` are the batch's mean and *biased*
+    variance (over ``N``, and ``L`` when present), and the running statistics are updated
+    with the *unbiased* variance:
+    ``running = (1 - momentum) * running + momentum * batch``. In evaluation the running
+    statistics are used. A batch with one value per channel cannot be normalised in
+    training and raises an error. These are PyTorch's conventions (Ioffe & Szegedy, 2015).
+
+    The backward pass is one fused node with the closed-form VJP (see
+    :class:`tensorgraph.ops.nn_ops.BatchNorm`). A ``Linear`` layer placed before
+    batch-norm needs no bias: the mean subtraction cancels any constant per feature, and
+    :math:`\beta` takes its role.
+
+    Parameters
+    ----------
+    num_features : int
+        ``C``.
+    eps : float
+        Added to the variance inside the square root (default 1e-5).
+    momentum : float or None
+        Weight of the new batch in the running statistics (default 0.1); None gives the
+        cumulative average over all batches seen (``1 / num_batches_tracked``).
+    affine : bool
+        Learn :math:`\gamma` (``weight``, init 1) and :math:`\beta` (``bias``, init 0).
+    track_running_stats : bool
+        Keep ``running_mean`` (init 0), ``running_var`` (init 1) and
+        ``num_batches_tracked`` as buffers; without them the batch statistics are used in
+        evaluation too.
+    dtype : dtype, optional
+
+    Examples
+    --------
+    >>> import tensorgraph as tg
+    >>> from tensorgraph import nn
+    >>> bn = nn.BatchNorm1d(3)
+    >>> y = bn(tg.randn(8, 3, generator=np.random.default_rng(0)))
+    >>> bn.running_var.shape
+    (3,)
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True,
+                 dtype: DTypeLike | None = None) -> None:
+        super().__init__()
+        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) \
+                or num_features <= 0:
+            raise DomainError(f"BatchNorm1d: num_features must be a positive int, "
+                              f"got {num_features!r}")
+        if not eps > 0:
+            raise DomainError(f"BatchNorm1d: eps must be > 0, got {eps}")
+        if momentum is not None and not 0 <= momentum <= 1:
+            raise DomainError(f"BatchNorm1d: momentum must be in [0, 1] or None, "
+                              f"got {momentum}")
+        dt = get_default_dtype() if dtype is None else np.dtype(dtype)
+        self.num_features = int(num_features)
+        self.eps = float(eps)
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        if affine:
+            self.weight = Parameter(np.ones(self.num_features, dtype=dt))
+            self.bias = Parameter(np.zeros(self.num_features, dtype=dt))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", np.zeros(self.num_features, dtype=dt))
+            self.register_buffer("running_var", np.ones(self.num_features, dtype=dt))
+            self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.int64))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1, no batches seen."""
+        if self.track_running_stats:
+            self.running_mean.numpy().fill(0)
+            self.running_var.numpy().fill(1)
+            self.num_batches_tracked.numpy().fill(0)
+
+    def forward(self, x: Any) -> Any:
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            counter: Tensor = self.num_batches_tracked
+            counter.numpy()[...] += 1
+            if self.momentum is None:
+                momentum = 1.0 / float(counter.item())
+        return F.batch_norm(
+            x,
+            self.running_mean if not self.training or self.track_running_stats else None,
+            self.running_var if not self.training or self.track_running_stats else None,
+            self.weight, self.bias, training=self.training or not self.track_running_stats,
+            momentum=momentum, eps=self.eps,
+        )
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")

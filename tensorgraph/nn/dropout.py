@@ -1,0 +1,58 @@
+r"""``Dropout``: inverted dropout with the module's own random generator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import DomainError
+from . import functional as F
+from .init import GeneratorLike, get_generator
+from .module import Module
+
+__all__ = ["Dropout"]
+
+
+class Dropout(Module):
+    r"""Inverted dropout (Srivastava et al., 2014): in training, zero each element with
+    probability ``p`` and scale the survivors by :math:`1/(1-p)`; in evaluation, the
+    identity.
+
+    .. math:: y = x \odot m / (1-p),\quad m_i \sim \text{Bernoulli}(1-p)
+
+    Because the survivors are scaled up in training, the expected activation is the same
+    in both modes and evaluation needs no rescaling. The mask multiplies the gradient too,
+    so the gradient is exactly 0 where an element was dropped. ``p = 0`` returns the input
+    itself.
+
+    Parameters
+    ----------
+    p : float
+        Drop probability, in ``[0, 1)``.
+    generator : numpy.random.Generator, int seed or None
+        The source of the masks; None draws from the library's default generator
+        (``tg.manual_seed`` reseeds it) at each call.
+
+    Examples
+    --------
+    >>> import tensorgraph as tg
+    >>> from tensorgraph import nn
+    >>> drop = nn.Dropout(0.5, generator=0)
+    >>> sorted(set(drop(tg.ones(100)).tolist()))
+    [0.0, 2.0]
+    >>> drop.eval()(tg.ones(3)).tolist()
+    [1.0, 1.0, 1.0]
+    """
+
+    def __init__(self, p: float = 0.5, generator: GeneratorLike = None) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+            raise DomainError(f"Dropout: p must be a probability in [0, 1), got {p!r}")
+        self.p = float(p)
+        # an int seed becomes this module's own generator; None means the default one
+        self.generator = None if generator is None else get_generator(generator)
+
+    def forward(self, x: Any) -> Any:
+        return F.dropout(x, self.p, self.training, self.generator)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

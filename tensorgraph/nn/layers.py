@@ -1,0 +1,356 @@
+r"""Layers: ``Linear``, ``Sequential``, activations as modules, ``Flatten``, ``Identity``,
+and ``MLP``, the builder of the L-layer network."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from ..dtypes import get_default_dtype
+from ..errors import DomainError, ShapeError
+from ..ops import flatten as _flatten_all
+from ..ops import reshape
+from . import functional as F
+from . import init
+from .batchnorm import BatchNorm1d
+from .dropout import Dropout
+from .init import GeneratorLike, get_generator
+from .module import Module, Parameter
+
+__all__ = [
+    "MLP", "Flatten", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "ReLU", "Sequential",
+    "Sigmoid", "Softmax", "Tanh",
+]  # fmt: skip
+
+
+def _float_dtype(dtype: DTypeLike | None, where: str) -> np.dtype:
+    result = get_default_dtype() if dtype is None else np.dtype(dtype)
+    if result.kind != "f":
+        raise TypeError(f"{where}: dtype must be a floating dtype, got {result}")
+    return result
+
+
+class Linear(Module):
+    r"""Fully connected layer :math:`y = x W^\top + b`.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+    bias : bool
+        Learn an additive bias (default True). Not needed before a batch-norm layer,
+        whose mean subtraction removes any constant per feature.
+    dtype : dtype, optional
+        Of the parameters (default: ``tg.get_default_dtype()``, float32 unless changed).
+    generator : numpy.random.Generator, int seed or None
+        Source of the initial values (None: the library's default generator).
+
+    Attributes
+    ----------
+    weight : Parameter, shape ``(out_features, in_features)`` (PyTorch's layout)
+    bias : Parameter, shape ``(out_features,)``, or None
+
+    Notes
+    -----
+    The default initialisation is PyTorch's: weight and bias uniform in
+    :math:`\pm 1/\sqrt{\text{in\_features}}` (what PyTorch's
+    ``kaiming_uniform_(a=sqrt(5))`` amounts to). For ReLU networks He initialisation
+    (:func:`tensorgraph.nn.init.kaiming_uniform_`) keeps activations from shrinking
+    layer after layer; ``MLP(init="kaiming")`` applies it.
+
+    Examples
+    --------
+    >>> import tensorgraph as tg
+    >>> from tensorgraph import nn
+    >>> layer = nn.Linear(3, 2, generator=0)
+    >>> layer(tg.ones((5, 3))).shape
+    (5, 2)
+    >>> layer
+    Linear(in_features=3, out_features=2, bias=True)
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 dtype: DTypeLike | None = None, generator: GeneratorLike = None) -> None:
+        super().__init__()
+        for label, n in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
+                raise DomainError(f"Linear: {label} must be a positive int, got {n!r}")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        dt = _float_dtype(dtype, "Linear")
+        rng = get_generator(generator)
+        bound = 1 / math.sqrt(self.in_features)
+        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dt))
+        init.uniform_(self.weight, -bound, bound, rng)
+        if bias:
+            self.bias: Parameter | None = Parameter(np.empty(self.out_features, dtype=dt))
+            init.uniform_(self.bias, -bound, bound, rng)
+        else:
+            self.register_parameter("bias", None)
+
+    def forward(self, x: Any) -> Any:
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Sequential(Module):
+    """Modules applied one after the other.
+
+    Built from modules (named ``"0"``, ``"1"``, ...) or from one mapping of names to
+    modules. Supports ``len``, iteration, indexing (a slice gives a ``Sequential``) and
+    ``append``.
+
+    >>> from tensorgraph import nn
+    >>> net = nn.Sequential(nn.Linear(2, 3, generator=0), nn.ReLU())
+    >>> len(net), type(net[1]).__name__
+    (2, 'ReLU')
+    """
+
+    def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], Mapping):
+            for name, module in modules[0].items():
+                self._add(str(name), module)
+        else:
+            for i, item in enumerate(modules):
+                self._add(str(i), item)
+
+    def _add(self, name: str, module: Any) -> None:
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential: item {name} is a {type(module).__name__}, "
+                            f"not a Module")
+        self.add_module(name, module)
+
+    def append(self, module: Module) -> Sequential:
+        """Add ``module`` at the end; return ``self``."""
+        self._add(str(len(self)), module)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return (m for m in self._modules.values() if m is not None)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        items = list(self._modules.items())
+        if isinstance(index, slice):
+            return Sequential(dict(items[index]))  # type: ignore[arg-type]
+        if not -len(items) <= index < len(items):
+            raise IndexError(f"Sequential: index {index} is out of range for "
+                             f"{len(items)} modules")
+        return items[index][1]
+
+    def forward(self, x: Any) -> Any:
+        for module in self:
+            x = module(x)
+        return x
+
+
+class ReLU(Module):
+    r""":math:`\max(x, 0)`, elementwise."""
+
+    def forward(self, x: Any) -> Any:
+        return F.relu(x)
+
+
+class LeakyReLU(Module):
+    r""":math:`x` for :math:`x > 0`, else :math:`a x` (``negative_slope`` a = 0.01)."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x: Any) -> Any:
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Sigmoid(Module):
+    r""":math:`1/(1 + e^{-x})`, elementwise and stable for any x."""
+
+    def forward(self, x: Any) -> Any:
+        return F.sigmoid(x)
+
+
+class Tanh(Module):
+    r""":math:`\tanh x`, elementwise."""
+
+    def forward(self, x: Any) -> Any:
+        return F.tanh(x)
+
+
+class Softmax(Module):
+    r"""Softmax along ``dim`` (PyTorch's argument name; default the last axis)."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = int(dim)
+
+    def forward(self, x: Any) -> Any:
+        return F.softmax(x, axis=self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    r"""Log-softmax along ``dim`` (default the last axis), stable for any input."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = int(dim)
+
+    def forward(self, x: Any) -> Any:
+        return F.log_softmax(x, axis=self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Flatten(Module):
+    """Flatten axes ``start_dim`` to ``end_dim`` into one (PyTorch's defaults: all but the
+    batch axis)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim = int(start_dim)
+        self.end_dim = int(end_dim)
+
+    def forward(self, x: Any) -> Any:
+        shape = tuple(x.shape)
+        if not shape:
+            return _flatten_all(x)
+        start, end = self.start_dim % len(shape), self.end_dim % len(shape)
+        if not (-len(shape) <= self.start_dim < len(shape)
+                and -len(shape) <= self.end_dim < len(shape)) or start > end:
+            raise ShapeError(f"Flatten: start_dim={self.start_dim}, end_dim={self.end_dim} "
+                             f"do not fit input of shape {shape}")
+        middle = math.prod(shape[start:end + 1])
+        return reshape(x, (*shape[:start], middle, *shape[end + 1:]))
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Identity(Module):
+    """Returns its input unchanged."""
+
+    def forward(self, x: Any) -> Any:
+        return x
+
+
+_ACTIVATIONS: dict[str, type[Module]] = {
+    "relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh,
+}
+_OUTPUTS: dict[str | None, Any] = {
+    None: None, "sigmoid": Sigmoid, "softmax": lambda: Softmax(-1),
+    "log_softmax": lambda: LogSoftmax(-1),
+}
+
+
+class MLP(Sequential):
+    r"""The L-layer fully connected network, as a :class:`Sequential`.
+
+    For each hidden layer: ``Linear`` (without bias when batch-norm follows: the
+    normalisation removes it) -> ``BatchNorm1d`` (if ``batch_norm``) -> activation ->
+    ``Dropout`` (if ``dropout > 0``). Then the output ``Linear`` (with bias) and the output
+    activation.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths from input to output, e.g. ``[2, 16, 16, 1]``: at least two.
+    activation : {'relu', 'leaky_relu', 'tanh', 'sigmoid'}
+    batch_norm : bool
+    dropout : float
+        Dropout probability after each hidden activation, in ``[0, 1)``.
+    output : {None, 'sigmoid', 'softmax', 'log_softmax'}
+        The output activation. **With None the model returns logits**, which is what
+        :func:`~tensorgraph.nn.functional.binary_cross_entropy_with_logits` and
+        :func:`~tensorgraph.nn.functional.cross_entropy` expect, and the recommended,
+        numerically stable path for training; apply ``sigmoid``/``softmax`` to the logits
+        to read probabilities. ``'sigmoid'`` (the default, the classic formulation) pairs
+        with ``BCELoss``, ``'log_softmax'`` with ``NLLLoss``.
+    bias : bool
+        Bias in hidden ``Linear`` layers not followed by batch-norm (default True).
+    init : {'default', 'kaiming', 'xavier'}
+        ``'default'`` keeps ``Linear``'s PyTorch initialisation; ``'kaiming'`` (He) suits
+        ReLU-family activations, ``'xavier'`` (Glorot) tanh/sigmoid. Biases start at 0 with
+        either of the latter.
+    dtype : dtype, optional
+    generator : numpy.random.Generator, int seed or None
+        One generator serves every layer's initialisation and every dropout mask, so a
+        seed makes the whole model reproducible.
+
+    Examples
+    --------
+    >>> from tensorgraph import nn
+    >>> nn.MLP([2, 8, 1], batch_norm=True, dropout=0.1, output=None, generator=0)
+    MLP(
+      (0): Linear(in_features=2, out_features=8, bias=False)
+      (1): BatchNorm1d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
+      (2): ReLU()
+      (3): Dropout(p=0.1)
+      (4): Linear(in_features=8, out_features=1, bias=True)
+    )
+    """
+
+    def __init__(self, sizes: Sequence[int], activation: str = "relu",
+                 batch_norm: bool = False, dropout: float = 0.0,
+                 output: str | None = "sigmoid", bias: bool = True, init: str = "default",
+                 dtype: DTypeLike | None = None, generator: GeneratorLike = None) -> None:
+        super().__init__()
+        sizes = list(sizes)
+        if len(sizes) < 2:
+            raise DomainError(f"MLP: sizes needs at least an input and an output width, "
+                              f"got {sizes}")
+        if activation not in _ACTIVATIONS:
+            raise DomainError(f"MLP: activation must be one of {sorted(_ACTIVATIONS)}, "
+                              f"got {activation!r}")
+        if output not in _OUTPUTS:
+            raise DomainError(f"MLP: output must be one of {list(_OUTPUTS)}, got {output!r}")
+        if init not in ("default", "kaiming", "xavier"):
+            raise DomainError(f"MLP: init must be 'default', 'kaiming' or 'xavier', "
+                              f"got {init!r}")
+        if isinstance(dropout, bool) or not 0 <= dropout < 1:
+            raise DomainError(f"MLP: dropout must be in [0, 1), got {dropout!r}")
+        rng = get_generator(generator)
+        layers: list[tuple[Linear, str]] = []
+        for n_in, n_out in itertools.pairwise(sizes[:-1]):
+            linear = Linear(n_in, n_out, bias=bias and not batch_norm, dtype=dtype,
+                            generator=rng)
+            self.append(linear)
+            layers.append((linear, activation))
+            if batch_norm:
+                self.append(BatchNorm1d(n_out, dtype=dtype))
+            self.append(_ACTIVATIONS[activation]())
+            if dropout > 0:
+                self.append(Dropout(dropout, generator=rng))
+        last = Linear(sizes[-2], sizes[-1], dtype=dtype, generator=rng)
+        self.append(last)
+        layers.append((last, "linear"))  # output activations have gain 1
+        if _OUTPUTS[output] is not None:
+            self.append(_OUTPUTS[output]())
+        for layer, nonlinearity in layers if init != "default" else []:
+            if init == "kaiming":
+                slope = 0.01 if nonlinearity == "leaky_relu" else 0.0
+                _init.kaiming_uniform_(layer.weight, slope, nonlinearity=nonlinearity,
+                                       generator=rng)
+            else:
+                _init.xavier_uniform_(layer.weight, _init.calculate_gain(nonlinearity),
+                                      generator=rng)
+            if layer.bias is not None:
+                _init.zeros_(layer.bias)
+
+
+_init = init  # the module, under a name MLP's ``init`` argument does not shadow
