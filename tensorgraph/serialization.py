@@ -35,6 +35,7 @@ from .tensor import Tensor
 __all__ = [
     "FORMAT_VERSION",
     "SerializationError",
+    "has_architecture",
     "load",
     "load_metadata",
     "load_model",
@@ -211,30 +212,83 @@ def load(path: str | os.PathLike[str]) -> Any:
 
 
 # --------------------------------------------------------------------------- models
-#: Rebuilders by class name: ``config -> module``. Filled by :func:`register_architecture`.
-_ARCHITECTURES: dict[str, tuple[type[Any], Callable[[dict[str, Any]], Any]]] = {}
+Config = dict[str, Any]
+
+#: By class name: (class, ``module -> config``, ``config -> module``).
+_ARCHITECTURES: dict[str, tuple[type[Any], Callable[[Any], Config], Callable[[Config], Any]]] = {}
 
 
 def register_architecture(
-    cls: type[Any], build: Callable[[dict[str, Any]], Any] | None = None
+    cls: type[Any],
+    config: Callable[[Any], Config] | None = None,
+    build: Callable[[Config], Any] | None = None,
 ) -> None:
     """Allow :func:`save_model` / :func:`load_model` for modules of class ``cls``.
 
-    ``cls`` must provide ``get_config()`` returning JSON-compatible constructor arguments;
-    ``build(config)`` (by default ``cls(**config)``) rebuilds an untrained module from them.
+    Parameters
+    ----------
+    cls : type
+    config : callable, optional
+        ``config(module)`` returns JSON-compatible constructor arguments; by default
+        ``module.get_config()``.
+    build : callable, optional
+        ``build(config)`` rebuilds an untrained module; by default ``cls(**config)``.
     """
-    _ARCHITECTURES[cls.__name__] = (cls, build or (lambda config: cls(**config)))
+    _ARCHITECTURES[cls.__name__] = (
+        cls,
+        config or (lambda module: dict(module.get_config())),
+        build or (lambda settings: cls(**settings)),
+    )
+
+
+def _mlp_config(model: Any) -> Config:
+    # MLP keeps no copy of its arguments; they are read back from its layers, which is all
+    # that rebuilding needs (the initialisation is overwritten by the saved weights).
+    from . import nn
+
+    layers = list(model)
+    linears = [m for m in layers if isinstance(m, nn.Linear)]
+    last = layers.index(linears[-1])
+    names = {nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid"}
+    hidden = [names[type(m)] for m in layers[:last] if type(m) in names]
+    outputs = {nn.Sigmoid: "sigmoid", nn.Softmax: "softmax", nn.LogSoftmax: "log_softmax"}
+    tail = layers[last + 1 :]
+    batch_norm = any(isinstance(m, nn.BatchNorm1d) for m in layers)
+    dropouts = [m.p for m in layers if isinstance(m, nn.Dropout)]
+    return {
+        "sizes": [linears[0].in_features] + [m.out_features for m in linears],
+        "activation": hidden[0] if hidden else "relu",
+        "batch_norm": batch_norm,
+        "dropout": dropouts[0] if dropouts else 0.0,
+        "output": outputs[type(tail[0])] if tail else None,
+        "bias": batch_norm or len(linears) == 1 or linears[0].bias is not None,
+        "dtype": str(linears[0].weight.dtype),
+    }
+
+
+def _builtin() -> None:
+    if "MLP" not in _ARCHITECTURES:
+        from .nn import MLP
+
+        register_architecture(MLP, config=_mlp_config)
+
+
+def has_architecture(model: Any) -> bool:
+    """Whether :func:`save_model` can record ``model``'s architecture."""
+    _builtin()
+    entry = _ARCHITECTURES.get(type(model).__name__)
+    return entry is not None and isinstance(model, entry[0])
 
 
 def _architecture_of(model: Any) -> dict[str, Any]:
     name = type(model).__name__
-    if name not in _ARCHITECTURES or not isinstance(model, _ARCHITECTURES[name][0]):
-        known = ", ".join(sorted(_ARCHITECTURES)) or "none registered"
+    if not has_architecture(model):
         raise TypeError(
-            f"save_model: cannot record the architecture of a {name} (known: {known}); save "
-            "its weights with tensorgraph.save(model.state_dict(), path) instead"
+            f"save_model: cannot record the architecture of a {name} (known: "
+            f"{', '.join(sorted(_ARCHITECTURES))}); save its weights with "
+            "tensorgraph.save(model.state_dict(), path) instead"
         )
-    config = model.get_config()
+    config = _ARCHITECTURES[name][1](model)
     json.dumps(config)  # fails early, before any file is touched, on a non-JSON value
     return {"class": name, "config": config}
 
@@ -288,13 +342,14 @@ def load_model(path: str | os.PathLike[str]) -> Any:
     meta, arrays, source = _model_meta(path)
     architecture = meta.get("architecture") or {}
     name = architecture.get("class")
+    _builtin()
     if name not in _ARCHITECTURES:
         raise SerializationError(
             f"load_model: {source} holds a {name!r} model, which this tensorgraph cannot "
             f"rebuild (known: {', '.join(sorted(_ARCHITECTURES)) or 'none'})"
         )
     try:
-        model = _ARCHITECTURES[name][1](dict(architecture.get("config", {})))
+        model = _ARCHITECTURES[name][2](dict(architecture.get("config", {})))
     except (TypeError, ValueError) as exc:
         raise SerializationError(
             f"load_model: {source} records a {name} configuration this version cannot build: {exc}"
