@@ -78,9 +78,7 @@ class SGD(Optimizer):
         dampening = check_hparam("SGD", "dampening", group["dampening"], high=1.0)
         check_hparam("SGD", "weight_decay", group["weight_decay"])
         check_flag("SGD", "maximize", group["maximize"])
-        if check_flag("SGD", "nesterov", group["nesterov"]) and (
-            momentum <= 0 or dampening != 0
-        ):
+        if check_flag("SGD", "nesterov", group["nesterov"]) and (momentum <= 0 or dampening != 0):
             raise DomainError(
                 f"SGD: nesterov momentum needs momentum > 0 and dampening = 0, got "
                 f"momentum={group['momentum']!r}, dampening={group['dampening']!r}"
