@@ -35,9 +35,16 @@ def _shape(x: Any) -> tuple[int, ...]:
     return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
 
 
-def _as_tensor_like(value: Any) -> Any:
-    """Tensors and ndarrays as they are; Python data as a Tensor (default float dtype)."""
-    return value if isinstance(value, (Tensor, np.ndarray)) else Tensor(value)
+def _as_tensor_like(value: Any, like: Any) -> Any:
+    """Tensors and ndarrays as they are; Python data as an array, floats in ``like``'s
+    dtype (Python data is weak, as Python scalars are)."""
+    if isinstance(value, (Tensor, np.ndarray)):
+        return value
+    array = np.asarray(value)
+    dtype = _raw(like).dtype
+    if array.dtype.kind == "f" and dtype.kind == "f":
+        array = array.astype(dtype)
+    return array
 
 
 def _raw(value: Any) -> np.ndarray:
@@ -240,7 +247,7 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "
     """
     name = "binary_cross_entropy_with_logits"
     _check_reduction(reduction, name)
-    target = _as_tensor_like(target)
+    target = _as_tensor_like(target, input)
     _same_shape(input, target, name)
     _check_unit_interval(target, "targets", name)
     return _reduce(nn_ops.binary_cross_entropy_with_logits(input, target), reduction, name)
@@ -271,7 +278,7 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean",
     _check_reduction(reduction, name)
     if not 0 < eps < 0.5:
         raise DomainError(f"{name}: eps must be in (0, 0.5), got {eps}")
-    target = _as_tensor_like(target)
+    target = _as_tensor_like(target, input)
     _same_shape(input, target, name)
     _check_unit_interval(input, "input probabilities", name)
     _check_unit_interval(target, "targets", name)
@@ -329,7 +336,7 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Any:
     name = "cross_entropy"
     _check_reduction(reduction, name)
     shape = _class_input(input, name)
-    target = _as_tensor_like(target)
+    target = _as_tensor_like(target, input)
     kind = _raw(target).dtype.kind
     if kind == "f" and _shape(target) == shape:
         loss = nn_ops.cross_entropy_probs(input, target)
@@ -362,7 +369,7 @@ def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     name = "nll_loss"
     _check_reduction(reduction, name)
     shape = _class_input(input, name)
-    labels = _labels(_as_tensor_like(target), shape, name)
+    labels = _labels(_as_tensor_like(target, input), shape, name)
     return _reduce(nn_ops.nll_loss(input, labels), reduction, name)
 
 
@@ -376,7 +383,7 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     """
     name = "mse_loss"
     _check_reduction(reduction, name)
-    target = _as_tensor_like(target)
+    target = _as_tensor_like(target, input)
     _same_shape(input, target, name)
     diff = input - target
     return _reduce(diff * diff, reduction, name)
