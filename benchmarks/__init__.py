@@ -1,0 +1,1 @@
+"""tensorgraph benchmark suite: ``python -m benchmarks [--quick] [--json PATH]``."""
