@@ -11,7 +11,6 @@ tensor([2., 4., 6.], dtype=float32)
 from __future__ import annotations
 
 from . import errors
-from . import nn as nn  # the neural-network toolkit: tg.nn
 from .autograd import (
     detect_anomaly,
     enable_grad,
@@ -50,3 +49,7 @@ __all__ = [
     "stack", "subtract", "sum", "swapaxes", "tanh", "tensor", "transpose", "value_and_grad",
     "var", "vjp", "where", "zeros", "zeros_like",
 ]  # fmt: skip
+
+# Imported last: nn builds on the engine and ops above; importing it here keeps the
+# package free of import cycles.
+from . import nn as nn
