@@ -161,7 +161,8 @@ class Max(Op):
 
 @register
 class Min(Op):
-    r"""Minimum over ``axis``; tied minima share the gradient equally (see :class:`Max`).
+    r"""Minimum over ``axis``. :math:`\bar x_i = \bar z\, [x_i = z] / \#\{j: x_j = z\}`:
+    tied minima share the gradient equally (as in :class:`Max`).
 
     >>> import tensorgraph as tg
     >>> tg.min(tg.tensor([1.0, 3.0, 2.0]))

@@ -135,7 +135,7 @@ def draw_broadcastable_shapes(
     return result
 
 
-def draw_axis(draw_int: DrawInt, ndim: int) -> None | int | tuple[int, ...]:
+def draw_axis(draw_int: DrawInt, ndim: int) -> int | tuple[int, ...] | None:
     """Draw a valid ``axis`` argument for an ``ndim``-d array (numpy's forms).
 
     ``None``, a single int (possibly negative) or a tuple of distinct ints (possibly
@@ -229,7 +229,8 @@ def _to_intervals(t: np.ndarray, pieces: list[tuple[float, float]]) -> np.ndarra
     which = np.clip(np.searchsorted(starts, t, side="right") - 1, 0, len(pieces) - 1)
     lows = np.array([lo for lo, _ in pieces])
     highs = np.array([hi for _, hi in pieces])
-    return np.minimum(lows[which] + (t - starts[which]), highs[which])
+    values: np.ndarray = np.minimum(lows[which] + (t - starts[which]), highs[which])
+    return values
 
 
 def draw_values(
@@ -289,7 +290,7 @@ def draw_op_case(op: type[Op], source: Source, dtype: DTypeLike = np.float64) ->
     numeric = list(range(len(shapes)))
     if domain.shapes == "where":
         # the condition is boolean; both outcomes should occur, so it is a fair coin per element
-        inputs[0] = draw_values(source, [shapes[0]], 0.0, 1.0)[0] > 0.5
+        inputs[0] = np.asarray(draw_values(source, [shapes[0]], 0.0, 1.0)[0] > 0.5)
         numeric.remove(0)
     # inputs sharing a range are drawn together, so ``distinct`` holds across them
     groups: dict[tuple[float, float], list[int]] = {}

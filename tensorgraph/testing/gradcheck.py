@@ -125,7 +125,7 @@ def _prepare(inputs: Sequence[Any], nondiff: Sequence[int]) -> tuple[list[Any], 
 
 
 def _check_dtype(values: Sequence[Any], diff: Sequence[int]) -> np.dtype[Any]:
-    dtypes = {values[i].dtype for i in diff}
+    dtypes: set[np.dtype[Any]] = {values[i].dtype for i in diff}
     if len(dtypes) > 1:
         raise DTypeError(f"gradcheck: inputs mix floating dtypes {sorted(map(str, dtypes))}")
     dtype = dtypes.pop()

@@ -15,7 +15,7 @@ import importlib.util
 import pkgutil
 import warnings
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,7 +119,9 @@ def check_op(
             return OpCheckResult(op.name, False, float("inf"), 0.0,
                                  f"drawing a case failed: {type(err).__name__}: {err}",
                                  trial, second)
-        checks = [(check_gradients, "first-order")]
+        checks: list[tuple[Callable[..., GradcheckResult], str]] = [
+            (check_gradients, "first-order")
+        ]
         if second:
             checks.append((check_second_gradients, "second-order"))
         for check, order in checks:
