@@ -189,8 +189,12 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     """
     arrays: dict[str, np.ndarray] = {}
     structure = _encode(obj, arrays, "the object")
-    meta = {"format": "tensorgraph", "version": FORMAT_VERSION, "kind": "state_dict",
-            "content": structure}  # fmt: skip
+    meta = {
+        "format": "tensorgraph",
+        "version": FORMAT_VERSION,
+        "kind": "state_dict",
+        "content": structure,
+    }
     _write(path, meta, arrays)
 
 

@@ -13,13 +13,23 @@ mini-batches.
 from __future__ import annotations
 
 from ..errors import DataError
-from .csv import MISSING_VALUES, load_csv
+from .csv import MISSING_VALUES, inspect_csv, load_csv
 from .datasets import Bunch, load_breast_cancer, load_digits
 from .loader import DataLoader, Dataset, TensorDataset
 from .preprocessing import StandardScaler, one_hot, train_test_split
 
 __all__ = [
-    "MISSING_VALUES", "Bunch", "DataError", "DataLoader", "Dataset", "StandardScaler",
-    "TensorDataset", "load_breast_cancer", "load_csv", "load_digits", "one_hot",
+    "MISSING_VALUES",
+    "Bunch",
+    "DataError",
+    "DataLoader",
+    "Dataset",
+    "StandardScaler",
+    "TensorDataset",
+    "inspect_csv",
+    "load_breast_cancer",
+    "load_csv",
+    "load_digits",
+    "one_hot",
     "train_test_split",
-]  # fmt: skip
+]

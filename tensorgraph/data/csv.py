@@ -21,7 +21,7 @@ from ..dtypes import get_default_dtype
 from ..errors import DataError
 from .datasets import Bunch
 
-__all__ = ["MISSING_VALUES", "load_csv"]
+__all__ = ["MISSING_VALUES", "inspect_csv", "load_csv"]
 
 #: Cells read as a missing value (compared case-insensitively after stripping blanks).
 MISSING_VALUES = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
@@ -171,6 +171,7 @@ def load_csv(
     header: bool | None = None,
     delimiter: str = ",",
     dtype: DTypeLike | None = None,
+    parse_target: bool = True,
 ) -> Bunch:
     """Read a classification data set from a CSV file (optionally gzip-compressed).
 
@@ -194,6 +195,9 @@ def load_csv(
         The field separator.
     dtype : float dtype, optional
         The dtype of the features; the default float dtype when omitted.
+    parse_target : bool
+        False leaves the target column out unread (``target`` of the result is None): for
+        a file of samples to predict that still carries its label column.
 
     Returns
     -------
@@ -234,7 +238,7 @@ def load_csv(
     features = _parse_features(rows, columns, names, path)
     labels: np.ndarray | None = None
     classes: tuple[str, ...] = ()
-    if j is not None:
+    if j is not None and parse_target:
         labels, classes = _parse_labels(rows, j, names, path)
     feature_names = tuple(names[k] if names else f"x{k}" for k in columns)
     return Bunch(
@@ -245,3 +249,14 @@ def load_csv(
         name=path.name,
         target_column=None if j is None else (names[j] if names else f"column {j + 1}"),
     )
+
+
+def inspect_csv(
+    path: str | os.PathLike[str], *, header: bool | None = None, delimiter: str = ","
+) -> tuple[int, list[str] | None]:
+    """The number of columns of a CSV file and its header names (None without a header),
+    with the same checks and header detection as :func:`load_csv`."""
+    source = Path(path)
+    rows = _read_rows(source, delimiter)
+    has_header = _looks_like_header(rows) if header is None else header
+    return len(rows[0][1]), (rows[0][1] if has_header else None)

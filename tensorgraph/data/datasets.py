@@ -21,9 +21,17 @@ from ..errors import DataError
 __all__ = ["Bunch", "load_breast_cancer", "load_digits"]
 
 _MEASURES = (
-    "radius", "texture", "perimeter", "area", "smoothness", "compactness", "concavity",
-    "concave points", "symmetry", "fractal dimension",
-)  # fmt: skip
+    "radius",
+    "texture",
+    "perimeter",
+    "area",
+    "smoothness",
+    "compactness",
+    "concavity",
+    "concave points",
+    "symmetry",
+    "fractal dimension",
+)
 # Three blocks of ten, as in the UCI description: the mean, the standard error, the worst.
 _BREAST_CANCER_FEATURES = (
     tuple(f"mean {m}" for m in _MEASURES)

@@ -244,8 +244,11 @@ class StandardScaler:
         """The fitted statistics, for :func:`tensorgraph.save`."""
         if not self._fitted:
             raise DataError("StandardScaler.state_dict: the scaler is not fitted")
-        return {"mean": self.mean_.copy(), "scale": self.scale_.copy(),
-                "constant": self.constant_.copy()}  # fmt: skip
+        return {
+            "mean": self.mean_.copy(),
+            "scale": self.scale_.copy(),
+            "constant": self.constant_.copy(),
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore statistics saved by :meth:`state_dict`."""

@@ -25,7 +25,7 @@ from .callbacks import (
     ModelCheckpoint,
     TerminateOnNaN,
     TrainingWarning,
-)  # fmt: skip
+)
 from .history import History
 from .loop import evaluate, fit, predict
 from .metrics import (
@@ -40,11 +40,30 @@ from .metrics import (
     precision,
     predicted_classes,
     recall,
-)  # fmt: skip
+)
 
 __all__ = [
-    "Accuracy", "CSVLogger", "Callback", "EarlyStopping", "F1Score", "FitState", "History",
-    "LRSchedulerCallback", "Metric", "ModelCheckpoint", "Precision", "Recall",
-    "TerminateOnNaN", "TrainingWarning", "accuracy", "evaluate", "f1_score", "fit",
-    "get_metric", "precision", "predict", "predicted_classes", "recall",
-]  # fmt: skip
+    "Accuracy",
+    "CSVLogger",
+    "Callback",
+    "EarlyStopping",
+    "F1Score",
+    "FitState",
+    "History",
+    "LRSchedulerCallback",
+    "Metric",
+    "ModelCheckpoint",
+    "Precision",
+    "Recall",
+    "TerminateOnNaN",
+    "TrainingWarning",
+    "accuracy",
+    "evaluate",
+    "f1_score",
+    "fit",
+    "get_metric",
+    "precision",
+    "predict",
+    "predicted_classes",
+    "recall",
+]

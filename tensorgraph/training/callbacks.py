@@ -24,9 +24,15 @@ import numpy as np
 from .history import History
 
 __all__ = [
-    "CSVLogger", "Callback", "EarlyStopping", "FitState", "LRSchedulerCallback",
-    "ModelCheckpoint", "TerminateOnNaN", "TrainingWarning",
-]  # fmt: skip
+    "CSVLogger",
+    "Callback",
+    "EarlyStopping",
+    "FitState",
+    "LRSchedulerCallback",
+    "ModelCheckpoint",
+    "TerminateOnNaN",
+    "TrainingWarning",
+]
 
 
 class TrainingWarning(UserWarning):

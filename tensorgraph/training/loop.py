@@ -82,8 +82,14 @@ class _Progress:
                 from tqdm.auto import tqdm
             except ImportError:
                 return
-            self.bar = tqdm(total=epochs, desc=description, unit="epoch", leave=True,
-                            file=sys.stderr, dynamic_ncols=True)  # fmt: skip
+            self.bar = tqdm(
+                total=epochs,
+                desc=description,
+                unit="epoch",
+                leave=True,
+                file=sys.stderr,
+                dynamic_ncols=True,
+            )
 
     def epoch(self, epoch: int, logs: dict[str, float], seconds: float) -> None:
         if not self.enabled:
@@ -180,8 +186,11 @@ def fit(
     metric_list = [get_metric(m) for m in metrics or ()]
     callback_list = list(callbacks or ())
     history = History()
-    history.params = {"epochs": epochs, "steps": len(train_loader),
-                      "batch_size": train_loader.batch_size}  # fmt: skip
+    history.params = {
+        "epochs": epochs,
+        "steps": len(train_loader),
+        "batch_size": train_loader.batch_size,
+    }
     state = FitState(model=model, optimizer=optimizer, history=history, epochs=epochs)
     for callback in callback_list:
         callback.set_state(state)

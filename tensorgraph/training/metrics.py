@@ -34,7 +34,7 @@ __all__ = [
     "precision",
     "predicted_classes",
     "recall",
-]  # fmt: skip
+]
 
 
 def _array(x: Any) -> np.ndarray:
@@ -174,9 +174,13 @@ class F1Score(Metric):
 
 
 _BY_NAME: dict[str, Callable[[], Metric]] = {
-    "accuracy": Accuracy, "acc": Accuracy, "precision": Precision, "recall": Recall,
-    "f1": F1Score, "f1_score": F1Score,
-}  # fmt: skip
+    "accuracy": Accuracy,
+    "acc": Accuracy,
+    "precision": Precision,
+    "recall": Recall,
+    "f1": F1Score,
+    "f1_score": F1Score,
+}
 
 
 def get_metric(spec: str | Metric | Callable[[Any, Any], float]) -> Metric:

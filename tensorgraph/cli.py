@@ -1,0 +1,440 @@
+"""The ``tensorgraph`` command (also ``python -m tensorgraph``).
+
+Sub-commands:
+
+* ``compare``: train the study's series of models on one split and compare them;
+* ``train``: train one model of the series and optionally save it (architecture included);
+* ``predict``: load a saved model and predict the classes of the rows of a CSV file;
+* ``gradcheck``: check every registered op's derivatives on this installation.
+
+Exit status: 0 on success, 1 when ``gradcheck`` finds a failure, 2 for a bad argument or a bad
+file (with a one-line message on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import importlib.util
+import io
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+
+__all__ = ["main"]
+
+BUILTIN = ("breast_cancer", "digits")
+EXIT_FAILED, EXIT_USAGE = 1, 2
+
+
+class UsageError(Exception):
+    """A bad argument or a bad file: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse prints the whole usage block; one line that names the command is enough.
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# --------------------------------------------------------------------------- argument types
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _hidden(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated positive layer widths such as 64,32, got {text!r}"
+        )
+    return sizes
+
+
+def _add_data_options(parser: argparse.ArgumentParser, epochs: int) -> None:
+    parser.add_argument(
+        "--data",
+        default="breast_cancer",
+        metavar="NAME|PATH.csv",
+        help="breast_cancer (default), digits, or a CSV file of your own",
+    )
+    parser.add_argument(
+        "--target",
+        metavar="COL",
+        help="the label column of a CSV file: a header name or a 0-based "
+        "index (default: the last column)",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=epochs,
+        help=f"maximum epochs per model (default {epochs})",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=64,
+        help="mini-batch size (default 64; full-batch GD uses the whole set)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=_non_negative_int,
+        default=0,
+        help="seed of the split, the initialisation, dropout and shuffling",
+    )
+    parser.add_argument(
+        "--hidden",
+        type=_hidden,
+        default=(64, 32),
+        metavar="W1,W2,...",
+        help="hidden layer widths (default 64,32)",
+    )
+    parser.add_argument(
+        "--patience",
+        type=_non_negative_int,
+        default=20,
+        help="early stopping patience on the validation loss, restoring the "
+        "best weights (default 20; 0 turns it off)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="print no progress")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``tensorgraph`` command."""
+    import tensorgraph
+
+    from .study import SERIES
+
+    version = getattr(tensorgraph, "__version__", "(unknown version)")
+
+    names = ", ".join(spec.name for spec in SERIES)
+    parser = _Parser(prog="tensorgraph", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"tensorgraph {version}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    compare = commands.add_parser(
+        "compare",
+        help="train the series of models and compare them",
+        description="Train the study's series of models on the same split and compare them.",
+    )
+    _add_data_options(compare, epochs=200)
+    compare.add_argument(
+        "--models", nargs="+", metavar="NAME", help=f"a subset of the series (default all): {names}"
+    )
+    compare.add_argument(
+        "--out",
+        default="tensorgraph-results",
+        metavar="DIR",
+        help="directory for results.json, results.csv and curves.png "
+        "(default ./tensorgraph-results)",
+    )
+
+    train = commands.add_parser(
+        "train",
+        help="train one model of the series",
+        description="Train one model of the series and report its "
+        "accuracy; --save writes it with its architecture.",
+    )
+    _add_data_options(train, epochs=200)
+    train.add_argument(
+        "--model",
+        default="adam_bn",
+        metavar="NAME",
+        help=f"the configuration (default adam_bn): {names}",
+    )
+    train.add_argument("--save", metavar="PATH", help="save the trained model (.npz)")
+
+    predict = commands.add_parser(
+        "predict",
+        help="predict with a saved model",
+        description="Predict the class of every row of a CSV file "
+        "(with or without its label column) with a model saved by "
+        "'tensorgraph train --save'; prints CSV.",
+    )
+    predict.add_argument("--model", required=True, metavar="PATH", help="the saved model")
+    predict.add_argument(
+        "--data",
+        required=True,
+        metavar="PATH.csv",
+        help="the rows to classify (or breast_cancer / digits)",
+    )
+    predict.add_argument("--out", metavar="PATH", help="write the CSV there instead of stdout")
+
+    gradcheck = commands.add_parser(
+        "gradcheck",
+        help="check every op's derivatives",
+        description="Check the derivatives of the registered ops "
+        "against finite differences; exit 1 on any failure.",
+    )
+    gradcheck.add_argument(
+        "--op", action="append", metavar="NAME", help="check only this op (repeatable)"
+    )
+    gradcheck.add_argument("--dtype", choices=("float64", "float32"), default="float64")
+    gradcheck.add_argument("--seed", type=_non_negative_int, default=0)
+    gradcheck.add_argument(
+        "--trials", type=_positive_int, default=3, help="random cases per op (default 3)"
+    )
+    return parser
+
+
+# --------------------------------------------------------------------------- data
+def _load_data(source: str, target: str | None) -> Any:
+    from .data import load_breast_cancer, load_csv, load_digits
+
+    if source in BUILTIN:
+        if target is not None:
+            raise UsageError(f"--target applies to CSV files, not to the built-in {source}")
+        return load_breast_cancer() if source == "breast_cancer" else load_digits()
+    path = Path(source)
+    if not path.is_file():
+        raise UsageError(
+            f"--data: no such file: {source} (built-in data sets: {', '.join(BUILTIN)})"
+        )
+    column: int | str = -1
+    if target is not None:
+        column = int(target) if target.lstrip("-").isdigit() else target
+    return load_csv(path, target=column)
+
+
+def _tqdm_available() -> bool:
+    return importlib.util.find_spec("tqdm") is not None
+
+
+def _config(args: argparse.Namespace, progress: bool) -> Any:
+    from .study import StudyConfig
+
+    return StudyConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        hidden=args.hidden,
+        seed=args.seed,
+        patience=args.patience,
+        progress=progress,
+    )
+
+
+def _describe(split: Any) -> str:
+    return (
+        f"{split.name}: {len(split.y_train)} train / {len(split.y_val)} validation / "
+        f"{len(split.y_test)} test samples, {split.n_features} features, "
+        f"{split.n_classes} classes"
+    )
+
+
+# --------------------------------------------------------------------------- commands
+def _compare(args: argparse.Namespace) -> int:
+    from . import study
+
+    specs = study.select(args.models)
+    split = study.prepare(_load_data(args.data, args.target), seed=args.seed)
+    show = not args.no_progress
+    bars = show and _tqdm_available()
+    config = _config(args, progress=bars)
+    print(f"{_describe(split)}; seed {args.seed}", flush=True)
+
+    def done(index: int, run: Any) -> None:
+        if show and not bars:  # without tqdm: one line per model
+            print(
+                f"[{index + 1}/{len(specs)}] {run.spec.label}: {run.epochs_run} epochs, "
+                f"val accuracy {100 * run.val_accuracy:.2f}%, {run.seconds:.1f}s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    runs = study.run(split, specs, config, on_done=done)
+    print(study.format_table(runs))
+    written = study.write_results(args.out, split, config, runs)
+    try:
+        written.append(
+            study.plot_curves(
+                Path(args.out) / "curves.png", runs, f"tensorgraph compare: {split.name}"
+            )
+        )
+        note = ""
+    except ImportError as exc:
+        note = f"; no PNG: {exc}"
+    print(f"wrote {', '.join(str(p) for p in written)}{note}")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from . import study
+    from .serialization import save_model
+
+    (spec,) = study.select([args.model])
+    split = study.prepare(_load_data(args.data, args.target), seed=args.seed)
+    print(f"{_describe(split)}; model {spec.label}; seed {args.seed}", flush=True)
+    run = study.train_one(spec, split, _config(args, progress=not args.no_progress))
+    print(study.format_table([run]))
+    if args.save:
+        metadata = {
+            "dataset": split.name,
+            "feature_names": list(split.feature_names),
+            "class_names": list(split.class_names),
+            "target_column": split.target_column,
+            "scaler": split.scaler.state_dict(),
+            "spec": asdict(run.spec),
+            "test_accuracy": run.test_accuracy,
+            "seed": args.seed,
+        }
+        save_model(run.model, args.save, metadata=metadata)
+        print(f"saved {args.save}")
+    return 0
+
+
+def _prediction_features(source: str, n_features: int, target_column: str | None) -> np.ndarray:
+    from .data import inspect_csv, load_csv
+
+    if source in BUILTIN:
+        return np.asarray(_load_data(source, None).data)
+    path = Path(source)
+    if not path.is_file():
+        raise UsageError(f"--data: no such file: {source}")
+    n_columns, names = inspect_csv(path)
+    if n_columns == n_features:
+        return np.asarray(load_csv(path, target=None).data)
+    if n_columns == n_features + 1:
+        # The label column is still there: drop it unread, by name when the header has it.
+        column: int | str = target_column if names and target_column in names else -1
+        return np.asarray(load_csv(path, target=column, parse_target=False).data)
+    raise UsageError(
+        f"{path}: {n_columns} columns, but the model takes {n_features} features "
+        f"({n_features + 1} with the label column)"
+    )
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from .data import StandardScaler
+    from .serialization import load_metadata, load_model
+    from .training import predict
+
+    model = load_model(args.model)
+    meta = load_metadata(args.model)
+    if "scaler" not in meta or "class_names" not in meta:
+        raise UsageError(f"{args.model}: not a model saved by 'tensorgraph train --save'")
+    scaler = StandardScaler()
+    scaler.load_state_dict(meta["scaler"])
+    classes = list(meta["class_names"])
+    n_features = int(scaler.mean_.shape[0])
+    X = _prediction_features(args.data, n_features, meta.get("target_column"))
+    dtype = next(iter(model.parameters())).dtype
+    logits = predict(model, scaler.transform(X).astype(dtype))
+    if logits.shape[1] == 1:
+        positive = 1.0 / (1.0 + np.exp(-logits[:, 0].astype(np.float64)))
+        probabilities = np.stack([1.0 - positive, positive], axis=1)
+    else:
+        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probabilities = shifted / shifted.sum(axis=1, keepdims=True)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["row", "prediction", *(f"p_{name}" for name in classes)])
+    for row, p in enumerate(probabilities):
+        writer.writerow([row + 1, classes[int(p.argmax())], *(f"{v:.6f}" for v in p)])
+    if args.out:
+        Path(args.out).write_text(buffer.getvalue(), encoding="utf-8")
+        print(f"wrote {len(probabilities)} predictions to {args.out}")
+    else:
+        sys.stdout.write(buffer.getvalue())
+    return 0
+
+
+def _gradcheck(args: argparse.Namespace) -> int:
+    from .testing.registry_check import check_registry, load_all_ops
+
+    known = load_all_ops()
+    unknown = [name for name in args.op or () if name not in known]
+    if unknown:
+        raise UsageError(
+            f"--op: no registered op named {unknown[0]!r}; known: {', '.join(sorted(known))}"
+        )
+    with contextlib.ExitStack() as stack:
+        if args.dtype != "float64":
+            import warnings
+
+            stack.enter_context(warnings.catch_warnings())
+            warnings.simplefilter("ignore")
+            print(
+                f"note: {args.dtype} checks use loose tolerances; float64 is the real check",
+                file=sys.stderr,
+            )
+        results = check_registry(args.op, dtype=args.dtype, seed=args.seed, trials=args.trials)
+    width = max([len("op"), *(len(r.name) for r in results)])
+    print(f"{'op'.ljust(width)}  {'worst error':>11}  {'tolerance':>9}  result")
+    for r in results:
+        verdict = "pass" if r.passed else f"FAIL  {r.message}".rstrip()
+        print(f"{r.name.ljust(width)}  {r.worst_error:11.2e}  {r.tolerance:9.1e}  {verdict}")
+    failed = [r.name for r in results if not r.passed]
+    print(
+        f"{len(results) - len(failed)} of {len(results)} ops pass"
+        + (f"; failed: {', '.join(failed)}" if failed else "")
+    )
+    return EXIT_FAILED if failed else 0
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "compare": _compare,
+    "train": _train,
+    "predict": _predict,
+    "gradcheck": _gradcheck,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_usage(sys.stderr)
+        print(
+            "tensorgraph: error: give a command: compare, train, predict or gradcheck",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    from .errors import TensorGraphError
+
+    try:
+        return _COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("tensorgraph: interrupted", file=sys.stderr)
+        return 130
+    except (
+        UsageError,
+        TensorGraphError,
+        OSError,
+        ValueError,
+        TypeError,
+        KeyError,
+        ImportError,
+    ) as exc:
+        message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+        message = " ".join(message.split())  # one line, even for multi-line messages
+        print(f"tensorgraph {args.command}: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
