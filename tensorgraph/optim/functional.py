@@ -268,16 +268,21 @@ def adam_update(
         assert max_exp_avg_sq is not None  # checked above
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         second = max_exp_avg_sq
+    if step_size == 0:
+        return  # lr = 0: the moments advance, the parameter stays
+    # p -= step_size * m / (sqrt(v) / sqrt(bc2) + eps), with the scalars folded into one
+    # factor so that the denominator costs one pass less:
+    #   step_size * m / (sqrt(v)/c + eps) = m / ((sqrt(v) + eps c) / (step_size c)),  c = sqrt(bc2)
+    c = bias_correction2**0.5
     if eps_inside_sqrt:
-        np.divide(second, bias_correction2, out=tmp)
-        tmp += eps
+        # sqrt(v / bc2 + eps) = sqrt(v + eps bc2) / c
+        np.add(second, eps * bias_correction2, out=tmp)
         np.sqrt(tmp, out=tmp)
     else:
         np.sqrt(second, out=tmp)
-        tmp /= bias_correction2**0.5
-        tmp += eps
+        tmp += eps * c
+    tmp *= 1.0 / (step_size * c)
     np.divide(exp_avg, tmp, out=tmp)
-    tmp *= step_size
     param -= tmp
 
 

@@ -48,7 +48,8 @@ def check_hparam(
     (booleans included) and :class:`~tensorgraph.errors.DomainError` for one outside the
     interval (NaN included), both naming ``owner`` and ``name``.
     """
-    if isinstance(value, bool) or not isinstance(value, Real):
+    # fast path first: this runs for every group at every step
+    if type(value) is not float and (isinstance(value, bool) or not isinstance(value, Real)):
         raise DTypeError(f"{owner}: {name} must be a real number, got {value!r}")
     v = float(value)
     above = v > low if low_open else v >= low
