@@ -148,10 +148,9 @@ def test_mlp_is_reproducible_from_a_seed_and_shares_one_generator() -> None:
 def test_mlp_init_options(init: str, activation: str) -> None:
     net = nn.MLP([200, 300, 1], activation=activation, init=init, generator=0)
     hidden = net[0].weight.numpy()
-    if init == "kaiming":
-        bound = math.sqrt(2) * math.sqrt(3 / 200)
-    else:
-        bound = 5 / 3 * math.sqrt(6 / 500)
+    gain_times_scale = {"kaiming": math.sqrt(2) * math.sqrt(3 / 200),  # He: fan_in 200
+                        "xavier": 5 / 3 * math.sqrt(6 / 500)}  # Glorot: tanh gain
+    bound = gain_times_scale[init]
     assert np.abs(hidden).max() <= bound and np.abs(hidden).max() > 0.95 * bound
     assert not net[0].bias.numpy().any()
 
