@@ -192,7 +192,7 @@ class Logsumexp(Op):
 
     >>> import tensorgraph as tg
     >>> tg.logsumexp(tg.tensor([1000.0, 1000.0]))
-    tensor(1000.6931, dtype=float32)
+    tensor(1000.6932, dtype=float32)
     """
 
     name = "logsumexp"
