@@ -1,4 +1,9 @@
-"""L2 penalty in the loss == coupled weight decay (SGD, Adam); decoupled AdamW differs."""
+"""L2 penalty in the loss == coupled weight decay (SGD, Adam, RMSprop); AdamW differs.
+
+The penalty is ``nn.l2_penalty`` (lam / (2 m) * sum ||W||_F^2 over the weight matrices),
+whose gradient adds lam / m * W; the optimizers get ``weight_decay = lam / m`` on the same
+weight matrices (biases in a group without decay).
+"""
 
 from __future__ import annotations
 
@@ -9,17 +14,9 @@ import numpy as np
 import pytest
 
 import tensorgraph as tg
-from tensorgraph import optim
+from tensorgraph import nn, optim
 
 LAM, M = 0.7, 16
-
-
-def _penalty(weights: list[tg.Tensor], lam: float, m: int) -> tg.Tensor:
-    """lam / (2 m) * sum ||W||_F^2, the cost of the original formulation."""
-    total = (weights[0] * weights[0]).sum()
-    for w in weights[1:]:
-        total = total + (w * w).sum()
-    return total * (lam / (2 * m))
 
 
 def _train(
@@ -28,29 +25,34 @@ def _train(
     rng = np.random.default_rng(8)
     x = tg.tensor(rng.standard_normal((M, 4)))
     y = tg.tensor(rng.standard_normal((M, 2)))
-    w = tg.tensor(rng.standard_normal((2, 4)), requires_grad=True)
-    b = tg.tensor(rng.standard_normal(2), requires_grad=True)
-    opt = make_opt([{"params": [w]}, {"params": [b], "weight_decay": 0.0}])
+    model = nn.Sequential(
+        nn.Linear(4, 5, dtype=np.float64, generator=rng),
+        nn.Tanh(),
+        nn.Linear(5, 2, dtype=np.float64, generator=rng),
+    )
+    weights = nn.weight_matrices(model)
+    others = [p for p in model.parameters() if all(p is not w for w in weights)]
+    assert len(weights) == 2 and len(others) == 2  # the two biases
+    opt = make_opt([{"params": weights}, {"params": others, "weight_decay": 0.0}])
     for _ in range(steps):
         opt.zero_grad()
-        r = x @ w.T + b - y
-        loss = (r * r).sum() / (2 * M)
+        loss = nn.functional.mse_loss(model(x), y)
         if penalty:
-            loss = loss + _penalty([w], LAM, M)  # weights only, not the bias
+            loss = loss + nn.l2_penalty(weights, LAM, M)
         loss.backward()
         opt.step()
-    return [w.numpy().copy(), b.numpy().copy()]
+    return [p.numpy().copy() for p in model.parameters()]
 
 
 def test_penalty_gradient_is_lam_over_m_times_w() -> None:
     w = tg.tensor(np.random.default_rng(0).standard_normal((3, 2)), requires_grad=True)
-    _penalty([w], LAM, M).backward()
+    nn.l2_penalty([w], LAM, M).backward()
     assert w.grad is not None
     np.testing.assert_allclose(w.grad.numpy(), LAM / M * w.numpy(), rtol=1e-14)
 
 
 @pytest.mark.parametrize(
-    "cls, kw",
+    ("cls", "kw"),
     [
         (optim.SGD, {"lr": 0.1}),
         (optim.SGD, {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
@@ -74,11 +76,10 @@ def test_l2_penalty_equals_coupled_weight_decay(
 
 def test_adamw_is_not_an_l2_penalty() -> None:
     adam_l2 = _train(lambda groups: optim.Adam(groups, lr=0.05), penalty=True)
-    adamw = _train(lambda groups: optim.AdamW(groups, lr=0.05, weight_decay=LAM / M),
-                   penalty=False)  # fmt: skip
-    # the decoupled decay is not rescaled by 1/sqrt(v_hat): the weights land elsewhere
+    adamw = _train(lambda groups: optim.AdamW(groups, lr=0.05, weight_decay=LAM / M), penalty=False)
+    # the decoupled decay is not rescaled by 1/(sqrt(v_hat) + eps): the weights land elsewhere
     assert np.abs(adam_l2[0] - adamw[0]).max() > 1e-3
-    # AdamW with zero decay is plain Adam
+    # while AdamW without decay is exactly Adam
     adam = _train(lambda groups: optim.Adam(groups, lr=0.05), penalty=False)
     adamw0 = _train(lambda groups: optim.AdamW(groups, lr=0.05, weight_decay=0.0), penalty=False)
     for a, b in zip(adam, adamw0):
