@@ -52,4 +52,9 @@ __all__ = [
 
 # Imported last: nn builds on the engine and ops above; importing it here keeps the
 # package free of import cycles.
+from . import data as data  # data sets and loaders; training: fit, callbacks; save/load
 from . import nn as nn
+from . import training as training
+from .serialization import load as load
+from .serialization import load_model as load_model
+from .serialization import save as save
