@@ -111,3 +111,47 @@ def test_load_model_on_a_state_dict_file_says_so(tmp_path: Path) -> None:
     save({"w": np.ones(2)}, path)
     with pytest.raises(SerializationError, match="holds a state_dict, not a model"):
         serialization.load_model(path)
+
+
+def test_model_file_rebuilds_the_architecture_without_code(tmp_path: Path) -> None:
+    from tensorgraph import nn
+
+    model = nn.MLP([3, 5, 4, 2], batch_norm=True, dropout=0.25, output="softmax", generator=1)
+    path = tmp_path / "model.npz"
+    serialization.save_model(model, path, metadata={"classes": ["a", "b"], "mean": np.ones(3)})
+    rebuilt = serialization.load_model(path)
+    assert repr(rebuilt) == repr(model)
+    assert rebuilt.training is False
+    x = tg.tensor(np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32))
+    model.eval()
+    np.testing.assert_array_equal(rebuilt(x).numpy(), model(x).numpy())
+    meta = serialization.load_metadata(path)
+    assert meta["classes"] == ["a", "b"]
+    np.testing.assert_array_equal(meta["mean"], np.ones(3))
+    assert set(load(path)) == set(model.state_dict())  # load() gives the state dict
+
+
+def test_model_file_with_mismatched_weights_or_unknown_class_is_refused(tmp_path: Path) -> None:
+    from tensorgraph import nn
+
+    path = tmp_path / "model.npz"
+    serialization.save_model(nn.MLP([3, 4, 1], generator=0), path)
+    with np.load(path) as archive:
+        meta = json.loads(str(archive["__tensorgraph__"]))
+        arrays = {k: archive[k] for k in archive.files if k != "__tensorgraph__"}
+    meta["architecture"]["config"]["sizes"] = [3, 6, 1]
+    serialization._write(tmp_path / "mismatch.npz", meta, arrays)
+    with pytest.raises(SerializationError, match=r"weights in .*mismatch\.npz do not fit"):
+        serialization.load_model(tmp_path / "mismatch.npz")
+    meta["architecture"]["class"] = "Transformer"
+    serialization._write(tmp_path / "unknown.npz", meta, arrays)
+    with pytest.raises(SerializationError, match="holds a 'Transformer' model"):
+        serialization.load_model(tmp_path / "unknown.npz")
+
+    class Custom(nn.Module):
+        def forward(self, x: Any) -> Any:
+            return x
+
+    with pytest.raises(TypeError, match="cannot record the architecture of a Custom"):
+        serialization.save_model(Custom(), tmp_path / "custom.npz")
+    assert not (tmp_path / "custom.npz").exists()
