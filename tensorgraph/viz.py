@@ -276,7 +276,8 @@ def _group_repeated(vertices: dict[str, _Vertex], root_key: str) -> None:
         groups += 1
         vertices[group_key] = _Vertex(
             group_key, "group",
-            f"... {repeats - 2} more repetitions of\n{ops}\n({len(hidden)} nodes hidden)",
+            f"... {repeats - 2} more repetition{'s' if repeats > 3 else ''} of\n{ops}\n"
+            f"({len(hidden)} nodes hidden)",
             ("group",),
             attrs={"shape": "box3d", "style": "filled", "fillcolor": _GROUP_FILL},
         )

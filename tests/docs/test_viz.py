@@ -117,7 +117,7 @@ def test_repeated_layers_are_grouped_and_ungrouped_on_request() -> None:
 
 def test_two_repetitions_are_not_grouped() -> None:
     loss, _ = _mlp_loss(layers=2)
-    assert "more repetitions" not in viz.to_dot(loss)
+    assert "more repetition" not in viz.to_dot(loss)
 
 
 def test_max_nodes_caps_the_drawing() -> None:
@@ -139,7 +139,7 @@ def test_deep_chain_does_not_recurse() -> None:
     for _ in range(5000):
         y = y.sin()
     dot = viz.to_dot(y)
-    assert "more repetitions" in dot
+    assert "more repetition" in dot
     assert len(_labels(dot)) <= 150
 
 

@@ -1,0 +1,46 @@
+"""Regenerate the graph pictures under docs/images/ (needs the viz extra and Graphviz's dot).
+
+    python docs/_tools/make_images.py
+
+The pictures are committed, so building the site needs neither.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+import tensorgraph as tg
+from tensorgraph import nn, viz
+
+IMAGES = Path(__file__).resolve().parents[1] / "images"
+
+
+def concepts_graph() -> None:
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([3.0, 4.0], requires_grad=True)
+    loss = (a * b + a).sum()
+    viz.render(loss, IMAGES / "concepts-graph.svg", names={"a": a, "b": b})
+
+
+def mlp_graph() -> None:
+    """A real model: the breast-cancer classifier with batch-norm and dropout."""
+    from tensorgraph.data import load_breast_cancer
+
+    data = load_breast_cancer()
+    x = tg.tensor(data.data[:32])
+    y = tg.tensor(data.target[:32].reshape(-1, 1).astype(np.float32))
+    model = nn.MLP([30, 16, 16, 16, 16, 16, 1], batch_norm=True, dropout=0.1, output=None,
+                   generator=0)
+    loss = nn.BCEWithLogitsLoss()(model(x), y)
+    loss.backward(retain_graph=True)
+    names = dict(model.named_parameters())
+    viz.render(loss, IMAGES / "mlp-graph.svg", names=names, show_grad_norms=True)
+    viz.render(loss, IMAGES / "mlp-graph-full.svg", names=names, group_repeated=False)
+
+
+if __name__ == "__main__":
+    IMAGES.mkdir(exist_ok=True)
+    concepts_graph()
+    mlp_graph()
