@@ -30,7 +30,7 @@ class Adam(Optimizer):
     ``amsgrad`` (Reddi et al., 2018) :math:`v_{\max} = \max(v_{\max}, v)` replaces :math:`v`
     (bias-corrected, as PyTorch does). ``eps`` is added *after* the square root (PyTorch,
     and Algorithm 1 of the paper); ``eps_inside_sqrt=True`` gives :math:`\sqrt{\hat v +
-    \epsilon}`, the placement some course notes use. The update is
+    \epsilon}`, the original study's placement. The update is
     :func:`tensorgraph.optim.functional.adam_update`.
 
     Parameters

@@ -228,7 +228,7 @@ def adam_update(
     With ``amsgrad`` the running maximum :math:`v_{\max} \leftarrow \max(v_{\max}, v)` is
     kept and bias-corrected in place of :math:`v` (PyTorch's variant). With
     ``eps_inside_sqrt`` the denominator is :math:`\sqrt{\hat v + \epsilon}`, the placement of
-    some presentations of the original study; the default is PyTorch's.
+    the original study; the default is PyTorch's (and the Adam paper's Algorithm 1).
 
     Parameters
     ----------

@@ -277,6 +277,12 @@ class Optimizer:
                 f"optimizer has {len(self.param_groups)}"
             )
         for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            missing = sorted(set(self.defaults) - set(saved))
+            if missing:
+                raise DomainError(
+                    f"{name}.load_state_dict: group {i} lacks {missing} (a state dict of "
+                    f"another optimizer?)"
+                )
             if len(saved["params"]) != len(group["params"]):
                 raise DomainError(
                     f"{name}.load_state_dict: group {i} has {len(saved['params'])} parameters "

@@ -322,6 +322,8 @@ def test_load_state_dict_mismatch_is_named() -> None:
         )
     with pytest.raises(DomainError, match="group 0 has 2 parameters saved"):
         optim.Adam([_param(2)]).load_state_dict(opt.state_dict())
+    with pytest.raises(DomainError, match=r"group 0 lacks \['amsgrad', 'betas'"):
+        optim.Adam([_param(2), _param(3)]).load_state_dict(optim.SGD([_param(6)]).state_dict())
     p = _param(4)
     opt = optim.Adam([p])
     p.grad = tg.ones_like(p)
