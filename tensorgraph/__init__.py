@@ -54,6 +54,7 @@ __all__ = [
 # package free of import cycles.
 from . import data as data  # data sets and loaders; training: fit, callbacks; save/load
 from . import nn as nn
+from . import optim as optim  # optimizers and schedulers: tg.optim
 from . import training as training
 from .serialization import load as load
 from .serialization import load_model as load_model
