@@ -189,32 +189,29 @@ class Tanh(Module):
         return F.tanh(x)
 
 
-class Softmax(Module):
-    r"""Softmax along ``dim`` (PyTorch's argument name; default the last axis)."""
+class _AlongDim(Module):
+    """An activation applied along one axis, ``dim`` (PyTorch's argument name)."""
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
         self.dim = int(dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmax(_AlongDim):
+    r"""Softmax along ``dim`` (default the last axis), stable for any input."""
 
     def forward(self, x: Any) -> Any:
         return F.softmax(x, axis=self.dim)
 
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
-
-class LogSoftmax(Module):
+class LogSoftmax(_AlongDim):
     r"""Log-softmax along ``dim`` (default the last axis), stable for any input."""
-
-    def __init__(self, dim: int = -1) -> None:
-        super().__init__()
-        self.dim = int(dim)
 
     def forward(self, x: Any) -> Any:
         return F.log_softmax(x, axis=self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
 
 class Flatten(Module):

@@ -122,25 +122,27 @@ class Module:
             _forget(name, self.__dict__, modules, buffers)
             params[name] = value
         elif name in params:
-            # None keeps the slot registered (an absent bias), as in PyTorch
-            if value is not None:
-                raise TypeError(f"{type(self).__name__}.{name} is a parameter: assign a "
-                                f"Parameter or None, not {type(value).__name__}")
-            params[name] = None
+            self._empty_slot(params, name, value, "a parameter", "Parameter")
         elif isinstance(value, Module):
             _forget(name, self.__dict__, params, buffers)
             modules[name] = value
         elif name in modules:
-            if value is not None:
-                raise TypeError(f"{type(self).__name__}.{name} is a sub-module: assign a "
-                                f"Module or None, not {type(value).__name__}")
-            modules[name] = None
+            self._empty_slot(modules, name, value, "a sub-module", "Module")
         elif name in buffers:
             if value is not None and not isinstance(value, Tensor):
                 value = Tensor(np.asarray(value))
             buffers[name] = value
         else:
             object.__setattr__(self, name, value)
+
+    def _empty_slot(self, table: dict[str, Any], name: str, value: Any, what: str,
+                    kind: str) -> None:
+        """Assign None to a registered slot (an absent bias stays registered, as in
+        PyTorch); any other value of the wrong kind is an error."""
+        if value is not None:
+            raise TypeError(f"{type(self).__name__}.{name} is {what}: assign a {kind} or "
+                            f"None, not {type(value).__name__}")
+        table[name] = None
 
     def __getattr__(self, name: str) -> Any:
         # only called when normal lookup fails: look in the registries
