@@ -184,8 +184,9 @@ class Optimizer:
                     continue
                 if set_to_none:
                     p.grad = None
-                elif p.grad._node is not None:
-                    # a gradient recorded with create_graph: cut it from its graph first
+                elif p.grad._node is not None or not p.grad._data.flags.writeable:
+                    # a gradient recorded with create_graph (cut it from its graph), or a
+                    # read-only array the user assigned: a fresh zero buffer instead
                     p.grad = Tensor(np.zeros_like(p.grad._data))
                 else:
                     p.grad._data.fill(0)

@@ -218,6 +218,26 @@ def test_zero_grad_in_place_keeps_the_buffers() -> None:
     np.testing.assert_array_equal(grad_array, 3.0)
 
 
+def test_zero_grad_in_place_never_writes_a_read_only_gradient() -> None:
+    a = _param()
+    opt = optim.SGD([a], lr=0.1)
+    g = np.ones(3)
+    g.flags.writeable = False
+    a.grad = tg.tensor(g)
+    opt.zero_grad(set_to_none=False)
+    assert a.grad is not None and a.grad.numpy() is not g
+    np.testing.assert_array_equal(a.grad.numpy(), 0.0)
+    np.testing.assert_array_equal(g, 1.0)
+
+
+def test_groups_must_be_dicts() -> None:
+    opt = optim.SGD([_param()], lr=0.1)
+    with pytest.raises(DTypeError, match="a parameter group must be a dict"):
+        opt.add_param_group([_param(1)])  # type: ignore[arg-type]
+    with pytest.raises(DomainError, match="needs a 'params' entry"):
+        opt.add_param_group({"lr": 0.1})
+
+
 def test_zero_grad_in_place_cuts_a_recorded_gradient() -> None:
     a = _param()
     opt = optim.SGD([a], lr=0.1)
