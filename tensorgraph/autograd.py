@@ -18,6 +18,7 @@ import contextlib
 import functools
 import threading
 import traceback
+import zlib
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from .broadcast import sum_to
+from .dtypes import get_default_dtype
 from .errors import (
     AnomalyError,
     DTypeError,
@@ -154,15 +156,66 @@ def _user_call_site() -> str:
     return "<unknown>"
 
 
-def _check_finite(op: str, where: str, arrays: Sequence[Any], shapes: str, site: str) -> None:
+def _nonfinite(value: Any) -> str | None:
+    """Return "NaN" or "Inf" when the array (or Tensor) holds one, else None."""
+    data = getattr(value, "_data", value)
+    if isinstance(data, np.ndarray) and data.dtype.kind in "fc" and not np.isfinite(data).all():
+        return "NaN" if np.isnan(data).any() else "Inf"
+    return None
+
+
+def _check_finite(
+    op: str, where: str, arrays: Sequence[Any], inputs: Sequence[Any], site: str
+) -> None:
     for value in arrays:
-        data = getattr(value, "_data", value)
-        if isinstance(data, np.ndarray) and data.dtype.kind in "fc" and not np.isfinite(data).all():
-            kind = "NaN" if np.isnan(data).any() else "Inf"
-            raise AnomalyError(
-                f"{op}: {where} produced {kind} (input shapes {shapes}); "
-                f"the op was called at {site}"
-            )
+        kind = _nonfinite(value)
+        if kind is None:
+            continue
+        shapes = ", ".join(str(np.shape(getattr(a, "_data", a))) for a in inputs)
+        bad = [i for i, a in enumerate(inputs) if _nonfinite(a) is not None]
+        already = f"; input(s) {bad} were already non-finite" if bad else ""
+        raise AnomalyError(
+            f"{op}: {where} produced {kind} (input shapes {shapes}{already}); "
+            f"the op was called at {site}"
+        )
+
+
+def _checksum(value: Any) -> int | None:
+    """A CRC-32 of an array's bytes (None for non-arrays): detects writes through numpy."""
+    data = getattr(value, "_data", value)
+    if not isinstance(data, np.ndarray):
+        return None
+    return zlib.crc32(np.ascontiguousarray(data).tobytes())
+
+
+def _anomaly_forward(op: type[Op], node: Node | None, arrays: Sequence[Any], out: Any) -> None:
+    """Under detect_anomaly(): remember the call site and checksums, and check the output."""
+    site = _user_call_site()
+    if node is not None:
+        node.site = site
+        assert node.args is not None
+        node.checksums = (tuple(_checksum(a) for a in node.args), _checksum(out))
+    _check_finite(op.name, "the forward pass", [out], arrays, site)
+
+
+def _verify_checksums(node: Node) -> None:
+    """Under detect_anomaly(): refuse to run a VJP on arrays changed since the forward."""
+    assert node.args is not None and node.checksums is not None
+    saved_args, saved_out = node.checksums
+    for i, (a, saved) in enumerate(zip(node.args, saved_args)):
+        if saved is not None and _checksum(a) != saved:
+            what = f"argument {i} (shape {np.shape(getattr(a, '_data', a))})"
+            break
+    else:
+        if _checksum(node.out) == saved_out:
+            return
+        what = f"its output (shape {getattr(node.out, 'shape', None)})"
+    raise InPlaceModificationError(
+        f"{node.op.name}: {what} was modified in place after it was saved for backward "
+        f"(its contents changed although no tensorgraph in-place operation recorded it: a "
+        f"write through numpy, .numpy(), .data[...] or a view); the op was called at "
+        f"{node.site}"
+    )
 
 
 # --------------------------------------------------------------------------- the graph
@@ -183,9 +236,16 @@ class Node:
         The op's keyword parameters (axis, keepdims, ...).
     versions : tuple of int
         The version counter of each Tensor argument when it was saved.
+    out_version : int
+        How many in-place writes the output tensor received since (backward refuses a node
+        whose output changed: its VJP may read it).
+    site, checksums
+        Under :func:`detect_anomaly`: the user's ``file:line`` and CRC-32 checksums of the
+        saved arrays, verified before the VJP runs.
     """
 
-    __slots__ = ("args", "ctx", "needs", "op", "out", "params", "retained", "site", "versions")
+    __slots__ = ("args", "checksums", "ctx", "needs", "op", "out", "out_version", "params",
+                 "retained", "site", "versions")
 
     def __init__(
         self,
@@ -205,7 +265,10 @@ class Node:
         self.ctx = ctx
         self.versions = versions
         self.retained: Any = None  # weakref to the output Tensor when retain_grad() was called
-        self.site: str | None = None
+        self.site: str | None = None  # the user's call site, recorded under detect_anomaly()
+        # checksums of the saved arrays, taken under detect_anomaly()
+        self.checksums: tuple[tuple[int | None, ...], int | None] | None = None
+        self.out_version = 0  # bumped by in-place writes to the output tensor
 
     def __repr__(self) -> str:
         state = "freed" if self.args is None else f"{len(self.needs)} inputs"
@@ -219,8 +282,6 @@ class Node:
 
 
 def _new_tensor(data: np.ndarray, requires_grad: bool, node: Node | None) -> Tensor:
-    from .tensor import Tensor
-
     t = Tensor.__new__(Tensor)
     t._data = data
     t.grad = None
@@ -237,14 +298,12 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
     (weak: they adopt the tensor's dtype), integer and boolean arrays meeting a floating one
     are cast to it, and two floating arrays of different precision are refused.
     """
-    from .tensor import Tensor
-
     arrays: list[Any] = []
     needs: list[bool] = []
     versions: list[int] = []
     any_needs = False
     float_dtype: np.dtype | None = None
-    cast_ints = False
+    cast_ints = weak_floats = False
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
             data = a._data
@@ -257,6 +316,16 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
             arrays.append(a.item())
             needs.append(False)
             continue
+        elif isinstance(a, (list, tuple)):
+            # Python data is weak like a Python scalar: numpy would make a float64 array of
+            # it and silently upcast a float32 graph
+            data = np.asarray(a)
+            need = False
+            if data.dtype.kind == "f" and i not in op.nondiff:
+                weak_floats = True
+                arrays.append(data)
+                needs.append(False)
+                continue
         else:
             arrays.append(a)
             needs.append(False)
@@ -275,17 +344,18 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
         arrays.append(data)
         needs.append(need and i not in op.nondiff)
         any_needs = any_needs or need
-    if cast_ints and float_dtype is not None:
-        arrays = [
-            a.astype(float_dtype)
-            if isinstance(a, np.ndarray) and a.dtype.kind != "f" and i not in op.nondiff
-            else a
-            for i, a in enumerate(arrays)
-        ]
-    if op.saves_ctx:
-        out, ctx = op.forward(*arrays, **params)
-    else:
-        out, ctx = op.forward(*arrays, **params), None
+    if cast_ints or weak_floats:
+        args, versions = _cast_weak(op, args, arrays, float_dtype)
+    try:
+        if op.saves_ctx:
+            out, ctx = op.forward(*arrays, **params)
+        else:
+            out, ctx = op.forward(*arrays, **params), None
+    except ValueError as err:
+        # numpy's own broadcasting message names neither the op nor which argument
+        if "broadcast" not in str(err):
+            raise
+        raise ShapeError(_broadcast_message(op.name, arrays, params)) from None
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     node = None
@@ -293,30 +363,68 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
     if requires:
         node = Node(op, args, tuple(needs), out, params, ctx, tuple(versions))
     if _modes.anomaly:
-        site = _user_call_site()
-        if node is not None:
-            node.site = site
-        shapes = ", ".join(str(np.shape(a)) for a in arrays)
-        _check_finite(op.name, "the forward pass", [out], shapes, site)
+        _anomaly_forward(op, node, arrays, out)
     return _new_tensor(out, requires, node)
+
+
+def _cast_weak(
+    op: type[Op], args: tuple[Any, ...], arrays: list[Any], float_dtype: Any
+) -> tuple[tuple[Any, ...], list[int]]:
+    """Cast integer, boolean and Python-data arguments to the op's floating dtype, in place
+    in ``arrays``; return the arguments to record (a cast Tensor is recorded as its cast copy,
+    so the VJPs see the same floating array as the forward) and their version counters."""
+    from .tensor import Tensor
+
+    target = get_default_dtype() if float_dtype is None else float_dtype
+    recorded = list(args)
+    for i, a in enumerate(arrays):
+        if i in op.nondiff or not isinstance(a, np.ndarray) or a.dtype == target:
+            continue
+        if a.dtype.kind != "f" and float_dtype is None:
+            continue  # no floating operand: integer arithmetic stays numpy's
+        if a.dtype.kind == "f" and not isinstance(args[i], (list, tuple)):
+            continue  # a real floating array of another precision was refused above
+        arrays[i] = a.astype(target)
+        recorded[i] = arrays[i]
+    versions = [a._version for a in recorded if isinstance(a, Tensor)]
+    return tuple(recorded), versions
+
+
+def _broadcast_message(name: str, arrays: Sequence[Any], params: dict[str, Any]) -> str:
+    """Say which argument of ``name`` does not broadcast with the ones before it."""
+    shapes = [np.shape(a) for a in arrays]
+    listed = ", ".join(str(s) for s in shapes)
+    so_far: tuple[int, ...] = ()
+    for i, shape in enumerate(shapes):
+        try:
+            so_far = np.broadcast_shapes(so_far, shape)
+        except ValueError:
+            return (
+                f"{name}: argument {i} of shape {shape} cannot be broadcast with shape "
+                f"{so_far} of the arguments before it (argument shapes {listed})"
+            )
+    arrays_in_params = {k: np.shape(v) for k, v in params.items() if isinstance(v, np.ndarray)}
+    return (
+        f"{name}: the arguments of shapes {listed} cannot be broadcast together with the "
+        f"array parameters {arrays_in_params}"
+    )
 
 
 # --------------------------------------------------------------------------- backward
 def _topological_order(roots: Sequence[Node]) -> list[Node]:
     """Nodes reachable from ``roots``, each once, every node after all nodes that use it."""
-    from .tensor import Tensor
-
     order: list[Node] = []
-    visited: set[int] = set()
+    # Node keeps object identity for hashing, so the nodes themselves are the keys
+    visited: set[Node] = set()
     stack: list[tuple[Node, bool]] = [(r, False) for r in roots]
     while stack:
         node, expanded = stack.pop()
         if expanded:
             order.append(node)
             continue
-        if id(node) in visited:
+        if node in visited:
             continue
-        visited.add(id(node))
+        visited.add(node)
         if node.args is None:
             raise GraphFreedError(
                 f"backward through the graph a second time: the arrays saved by "
@@ -327,33 +435,36 @@ def _topological_order(roots: Sequence[Node]) -> list[Node]:
         for arg, need in zip(node.args, node.needs):
             if need and isinstance(arg, Tensor):
                 child = arg._node
-                if child is not None and id(child) not in visited:
+                if child is not None and child not in visited:
                     stack.append((child, False))
     order.reverse()
     return order
 
 
 def _check_versions(node: Node) -> None:
-    from .tensor import Tensor
-
+    """Refuse to run a VJP on an argument or output modified in place since the forward."""
     assert node.args is not None
-    tensors = [a for a in node.args if isinstance(a, Tensor)]
-    for position, (t, saved) in enumerate(zip(tensors, node.versions)):
-        if t._version != saved:
-            raise InPlaceModificationError(
-                f"{node.op.name}: tensor argument {position} of shape {t.shape} was modified "
-                f"in place after it was saved for backward (version {saved} -> {t._version}); "
-                f"compute on a copy, or modify it only after backward()"
-            )
+    saved = iter(node.versions)
+    for i, a in enumerate(node.args):
+        if isinstance(a, Tensor):
+            version = next(saved)
+            if a._version != version:
+                raise InPlaceModificationError(
+                    f"{node.op.name}: argument {i} (a tensor of shape {a.shape}) was modified "
+                    f"in place after it was saved for backward (version {version} -> "
+                    f"{a._version}){_site(node)}; compute on a copy, or modify it only "
+                    f"after backward()"
+                )
+    if node.out_version:
+        raise InPlaceModificationError(
+            f"{node.op.name}: its output (shape {getattr(node.out, 'shape', None)}) was "
+            f"modified in place after it was saved for backward{_site(node)}; compute on a "
+            f"copy, or modify it only after backward()"
+        )
 
 
-def _wrap(value: Any, create_graph: bool) -> Any:
-    """Arguments as the VJP sees them: arrays normally, Tensors when building a graph."""
-    from .tensor import Tensor
-
-    if isinstance(value, Tensor):
-        return value if create_graph else value._data
-    return value
+def _site(node: Node) -> str:
+    return "" if node.site is None else f"; the op was called at {node.site}"
 
 
 def run_backward(
@@ -369,9 +480,7 @@ def run_backward(
     requires grad (and of tensors that called ``retain_grad()``). With ``targets`` nothing is
     accumulated; the gradient of each target is returned instead (None where none flowed).
     """
-    from .tensor import Tensor
-
-    pending: dict[int, Any] = {}
+    pending: dict[Node, Any] = {}
     leaf_grads: dict[int, Any] = {}
     leaves: dict[int, Tensor] = {}
     root_nodes: list[Node] = []
@@ -381,22 +490,27 @@ def run_backward(
             leaves[key] = root
             leaf_grads[key] = g if key not in leaf_grads else leaf_grads[key] + g
         else:
-            key = id(root._node)
-            pending[key] = g if key not in pending else pending[key] + g
-            root_nodes.append(root._node)
+            node = root._node
+            pending[node] = g if node not in pending else pending[node] + g
+            root_nodes.append(node)
 
-    target_nodes = {}
+    target_nodes: dict[Node, Any] = {}
     if targets is not None:
-        target_nodes = {id(t._node): None for t in targets if t._node is not None}
+        target_nodes = {t._node: None for t in targets if t._node is not None}
 
     anomaly = _modes.anomaly
+    if anomaly:
+        for g in root_grads:
+            kind = _nonfinite(g)
+            if kind is not None:
+                raise AnomalyError(f"backward: the gradient that starts the pass holds {kind}")
     with set_grad_enabled(create_graph):
         for node in _topological_order(root_nodes):
-            g = pending.pop(id(node), None)
+            g = pending.pop(node, None)
             if g is None:
                 continue
-            if id(node) in target_nodes:
-                target_nodes[id(node)] = g
+            if target_nodes and node in target_nodes:
+                target_nodes[node] = g
             if node.retained is not None and targets is None:
                 owner = node.retained()
                 if owner is not None:
@@ -404,6 +518,8 @@ def run_backward(
             args = node.args
             assert args is not None and node.out is not None
             _check_versions(node)
+            if anomaly and node.checksums is not None:
+                _verify_checksums(node)
             if create_graph:
                 out: Any = _new_tensor(node.out, True, node)
                 if not isinstance(g, Tensor):
@@ -412,28 +528,33 @@ def run_backward(
                 out = node.out
                 if isinstance(g, Tensor):
                     g = g._data
-            inputs = [_wrap(a, create_graph) for a in args]
+            # what the VJP sees: arrays normally, Tensors when building a graph
+            inputs = list(args) if create_graph else [
+                a._data if isinstance(a, Tensor) else a for a in args
+            ]
             input_grads = node.op.vjp(
                 g, out, inputs, node.needs, node.params, None if create_graph else node.ctx
             )
             if anomaly:
-                shapes = ", ".join(str(np.shape(a)) for a in inputs)
                 returned = [x for x in input_grads if x is not None]
-                _check_finite(node.op.name, "the backward pass (its VJP)", returned, shapes,
-                              node.site or "<unknown>")
+                _check_finite(
+                    node.op.name, "the backward pass (its VJP)", returned, inputs,
+                    node.site or "<unknown: run the forward pass under detect_anomaly() too>",
+                )
             for arg, need, gi in zip(args, node.needs, input_grads):
                 if not need or gi is None:
                     continue
-                gi = sum_to(gi, arg.shape)
-                if gi.dtype != arg.dtype:
+                data = arg._data
+                if gi.shape != data.shape:
+                    gi = sum_to(gi, data.shape)
+                if gi.dtype != data.dtype:
                     raise GradientError(
                         f"{node.op.name}: VJP returned a {gi.dtype} gradient for a "
                         f"{arg.dtype} input of shape {arg.shape}"
                     )
                 child = arg._node
                 if child is not None:
-                    k = id(child)
-                    pending[k] = gi if k not in pending else pending[k] + gi
+                    pending[child] = gi if child not in pending else pending[child] + gi
                 else:
                     k = id(arg)
                     leaves[k] = arg
@@ -450,7 +571,7 @@ def run_backward(
             if t._node is None:
                 result.append(leaf_grads.get(id(t)))
             else:
-                result.append(target_nodes.get(id(t._node)))
+                result.append(target_nodes.get(t._node))
         return result
     for k, leaf in leaves.items():
         if leaf.requires_grad:
@@ -460,8 +581,6 @@ def run_backward(
 
 def _accumulate_grad(t: Tensor, g: Any, create_graph: bool) -> None:
     """Add ``g`` into ``t.grad``: in place into a buffer ``t`` owns, or as a graph."""
-    from .tensor import Tensor
-
     if create_graph:
         g_t = g if isinstance(g, Tensor) else _new_tensor(np.asarray(g), False, None)
         t.grad = g_t if t.grad is None else t.grad + g_t
@@ -477,8 +596,6 @@ def _accumulate_grad(t: Tensor, g: Any, create_graph: bool) -> None:
 
 def _seed_gradient(root: Tensor, grad: Any, what: str) -> Any:
     """Check and return the gradient that starts a backward pass from ``root``."""
-    from .tensor import Tensor
-
     if not root.requires_grad:
         raise GradientError(
             f"{what}: the tensor of shape {root.shape} does not require grad and has no "
@@ -497,6 +614,8 @@ def _seed_gradient(root: Tensor, grad: Any, what: str) -> Any:
         shape, dtype = grad.shape, grad.dtype
     else:
         seed = np.array(grad, dtype=root.dtype if not isinstance(grad, np.ndarray) else None)
+        if seed.dtype.kind in "biu":  # integer and boolean data cast, as in every op
+            seed = seed.astype(root.dtype)
         shape, dtype = seed.shape, seed.dtype
     if shape != root.shape:
         raise ShapeError(f"{what}: grad has shape {shape} but the root has shape {root.shape}")
@@ -656,3 +775,4 @@ def vjp(f: Callable[..., Tensor], *args: Any) -> tuple[Tensor, Callable[[Any], t
                          allow_unused=True)
 
     return out, pullback
+

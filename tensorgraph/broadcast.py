@@ -33,7 +33,10 @@ def normalize_axis(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
     """
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    try:
+        axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    except TypeError:  # a float, a string...: not numpy's axis
+        raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}") from None
     result = []
     for a in axes:
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):

@@ -310,8 +310,14 @@ class Tensor:
         ):
             raise DTypeError(f"in-place {symbol}: {value.dtype} into {self.dtype}")
         ufunc(self._data, value, out=self._data)
-        self._version += 1
+        self._bump_version()
         return self
+
+    def _bump_version(self) -> None:
+        """Record an in-place write: backward refuses nodes that saved the old contents."""
+        self._version += 1
+        if self._node is not None:  # the producing node saved this array as its output
+            self._node.out_version += 1
 
     def __iadd__(self, other: Any) -> Tensor:
         return self._inplace(np.add, other, "+=")
@@ -334,7 +340,7 @@ class Tensor:
         if isinstance(index, Tensor):
             index = index._data
         self._data[index] = value._data if isinstance(value, Tensor) else value
-        self._version += 1
+        self._bump_version()
 
     # ------------------------------------------------------------------ methods (numpy names)
     def astype(self, dtype: DTypeLike) -> Tensor:
@@ -475,6 +481,10 @@ def tensor(data: Any, dtype: DTypeLike | None = None, requires_grad: bool = Fals
     """
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
+
+# The engine's hot paths (apply, backward) refer to Tensor as a module global rather than
+# importing it inside each call (about a microsecond per op); bind it now that it exists.
+vars(autograd)["Tensor"] = Tensor
 
 # Filled in by tensorgraph.ops once every op module is imported (they import this module).
 from . import ops as _ops  # noqa: E402
