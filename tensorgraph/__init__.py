@@ -59,3 +59,4 @@ from . import training as training
 from .serialization import load as load
 from .serialization import load_model as load_model
 from .serialization import save as save
+from .serialization import save_model as save_model
