@@ -27,7 +27,7 @@ from ..autograd import enable_grad
 from ..errors import DomainError, DTypeError, ShapeError
 from ..tensor import Tensor
 
-__all__ = ["Optimizer", "ParamGroup", "check_flag", "check_hparam"]
+__all__ = ["Optimizer", "ParamGroup"]  # check_flag, check_hparam: internal helpers
 
 ParamGroup = dict[str, Any]
 
