@@ -26,7 +26,6 @@ from numpy.typing import DTypeLike
 
 try:
     from hypothesis import strategies as st
-    from hypothesis.extra import numpy as hnp
 except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError(
         "tensorgraph.testing.strategies needs hypothesis: pip install tensorgraph[testing]"
@@ -68,7 +67,11 @@ class _HypothesisSource:
         return self._draw(st.integers(low, high))
 
     def draw_unit(self, n: int) -> np.ndarray:
-        return self._draw(hnp.arrays(np.float64, (n,), elements=st.floats(0.0, 1.0)))
+        # one byte string for all n values: a single cheap draw, where drawing n floats one
+        # by one would dominate a test's run time; it shrinks towards zeros (values at low)
+        raw = self._draw(st.binary(min_size=2 * n, max_size=2 * n))
+        units: np.ndarray = np.frombuffer(raw, dtype="<u2") / 65535.0
+        return units
 
 
 def float_dtypes() -> st.SearchStrategy[np.dtype[Any]]:
