@@ -332,15 +332,23 @@ def test_progress_lines_without_tqdm_and_silence(
     assert " - val_accuracy " in lines[1]
 
 
-def test_history_plot_draws_panels_and_needs_matplotlib(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_history_plot_needs_matplotlib_and_says_which_extra(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    X, y = _blobs()
-    history = _fit(_model(), epochs=3, validation=(X, y), metrics=["accuracy"])
-    pytest.importorskip("matplotlib")
-    figure = history.plot(path=tmp_path / "h.png")
-    assert [ax.get_title() for ax in figure.axes] == ["loss", "accuracy"]
-    assert (tmp_path / "h.png").stat().st_size > 0
-    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    history = _fit(_model(), epochs=1)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
     with pytest.raises(ImportError, match=r"pip install tensorgraph\[plot\]"):
         history.plot()
+
+
+def test_history_plot_draws_train_and_validation_panels(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    X, y = _blobs()
+    history = _fit(_model(), epochs=3, validation=(X, y), metrics=["accuracy"])
+    figure = history.plot(path=tmp_path / "h.png")
+    assert [ax.get_title() for ax in figure.axes] == ["loss", "accuracy"]
+    assert [line.get_label() for line in figure.axes[0].get_lines()] == ["train", "validation"]
+    np.testing.assert_allclose(figure.axes[0].get_lines()[1].get_ydata(), history["val_loss"])
+    assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(KeyError, match="not logged"):
+        history.plot(keys=["auc"])
