@@ -246,7 +246,12 @@ def _train_epoch(
     total, count = 0.0, 0
     outputs: list[np.ndarray] = []
     targets: list[np.ndarray] = []
-    for batch, (x, y) in enumerate(loader):
+    for batch, fields in enumerate(loader):
+        if len(fields) != 2:
+            raise ValueError(
+                f"fit: each sample must be (inputs, target), the data gives {len(fields)} fields"
+            )
+        x, y = fields
         if batch == 0 and state.epoch == 0:
             _check_dtype(model, x, "fit")
         optimizer.zero_grad()

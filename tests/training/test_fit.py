@@ -303,6 +303,8 @@ def test_data_as_dataset_or_loader_and_full_batch() -> None:
         fit(model, _bce, opt, X, progress=False)
     with pytest.raises(DTypeError, match="inputs are float64 but the model's parameters are"):
         fit(model, _bce, opt, (X.astype(np.float64), y), progress=False)
+    with pytest.raises(ValueError, match=r"each sample must be \(inputs, target\)"):
+        fit(model, _bce, opt, (X,), progress=False)
     assert predict(model, X, batch_size=5).shape == (12, 1)
 
 
