@@ -9,7 +9,10 @@ rewrites, on each object's docstring:
   which pymdownx.arithmatex hands to KaTeX;
 - ``:math:`expr``` into ``$expr$``;
 - ``:func:`~pkg.mod.name``` (and ``:class:``, ``:meth:``, ``:mod:``, ``:data:``,
-  ``:attr:``, ``:exc:``, ``:obj:``) into inline code, the last component when ``~`` is given.
+  ``:attr:``, ``:exc:``, ``:obj:``) into inline code, the last component when ``~`` is given;
+- a doctest (``>>>`` lines and their output, up to a blank line) into a ``pycon`` fence, so
+  its output is not read as Markdown; after a numpydoc section (Parameters, ...), where it
+  would be misread as part of that section, it gets an Examples header instead.
 
 The source docstrings stay as they are.
 """
@@ -33,6 +36,36 @@ def _role(match: re.Match[str]) -> str:
     elif match.group(1):
         target = target.rsplit(".", 1)[-1]
     return f"`{target}`"
+
+
+def _fence_doctests(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    in_fence = False
+    section = ""
+    while i < len(lines):
+        stripped = lines[i].lstrip()
+        if stripped.startswith("```"):
+            in_fence = not in_fence
+        following = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        if stripped and len(following) >= 3 and set(following) == {"-"}:
+            section = stripped.strip()  # a numpydoc section header
+        # griffe parses the doctests of an Examples section itself
+        if in_fence or section == "Examples" or not stripped.startswith(">>>"):
+            out.append(lines[i])
+            i += 1
+            continue
+        indent = lines[i][: len(lines[i]) - len(stripped)]
+        if section:  # a doctest trailing another section: give it its own Examples section
+            out += ["", f"{indent}Examples", f"{indent}--------"]
+            section = "Examples"
+            continue
+        block = []
+        while i < len(lines) and lines[i].strip():
+            block.append(lines[i][len(indent):] if lines[i].startswith(indent) else lines[i])
+            i += 1
+        out += ["", f"{indent}```pycon", *[f"{indent}{b}" for b in block], f"{indent}```", ""]
+    return out
 
 
 def rst_to_markdown(text: str) -> str:
@@ -61,7 +94,7 @@ def rst_to_markdown(text: str) -> str:
         stripped = [b.strip() for b in block if b.strip() and not b.strip().startswith(":")]
         body += stripped
         out += ["", f"{indent}$$", *[f"{indent}{b}" for b in body], f"{indent}$$", ""]
-    converted = "\n".join(out)
+    converted = "\n".join(_fence_doctests(out))
     converted = _MATH_ROLE.sub(lambda m: f"${m.group(1)}$", converted)
     return _ROLE.sub(_role, converted)
 

@@ -40,7 +40,31 @@ def mlp_graph() -> None:
     viz.render(loss, IMAGES / "mlp-graph-full.svg", names=names, group_repeated=False)
 
 
+def history_plot() -> None:
+    """Run the classifier tutorial's code blocks as written, then draw its History."""
+    import os
+    import re
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    page = IMAGES.parent / "tutorials" / "classifier.md"
+    blocks = re.findall(r"^```python\n(.*?)^```", page.read_text(), flags=re.S | re.M)
+    namespace: dict[str, object] = {}
+    cwd = os.getcwd()
+    os.chdir(IMAGES)
+    try:
+        for block in blocks:
+            if "history.plot(" in block:
+                continue
+            exec(compile(block, str(page), "exec"), namespace)
+        namespace["history"].plot(path=IMAGES / "history.png")  # type: ignore[attr-defined]
+    finally:
+        os.chdir(cwd)
+
+
 if __name__ == "__main__":
     IMAGES.mkdir(exist_ok=True)
     concepts_graph()
     mlp_graph()
+    history_plot()
