@@ -223,7 +223,9 @@ def _same_shape(x: Any, target: Any, name: str) -> None:
 
 def _check_unit_interval(values: Any, what: str, name: str) -> None:
     data = _raw(values)
-    if data.size and (np.nanmin(data) < 0 or np.nanmax(data) > 1 or np.isnan(data).any()):
+    # min/max propagate NaN and NaN fails both comparisons, so this one fast test (two
+    # reductions) catches every bad value; the slower nan-aware ones only build the message
+    if data.size and not (data.min() >= 0 and data.max() <= 1):
         raise DomainError(f"{name}: {what} must lie in [0, 1], found values in "
                           f"[{np.nanmin(data)}, {np.nanmax(data)}]"
                           + (" and NaN" if np.isnan(data).any() else ""))
