@@ -40,7 +40,7 @@ _BREAST_CANCER_FEATURES = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays have no single truth value: compare by identity
 class Bunch:
     """A classification data set: features, class indices and the names of both.
 
