@@ -17,6 +17,12 @@ from tensorgraph import nn, viz
 IMAGES = Path(__file__).resolve().parents[1] / "images"
 
 
+def first_graph() -> None:
+    """The home page's example."""
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    viz.render((x * x).sum(), IMAGES / "first-graph.svg", names={"x": x})
+
+
 def concepts_graph() -> None:
     a = tg.tensor([1.0, 2.0], requires_grad=True)
     b = tg.tensor([3.0, 4.0], requires_grad=True)
@@ -65,6 +71,7 @@ def history_plot() -> None:
 
 if __name__ == "__main__":
     IMAGES.mkdir(exist_ok=True)
+    first_graph()
     concepts_graph()
     mlp_graph()
     history_plot()
