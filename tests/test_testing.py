@@ -210,6 +210,17 @@ def test_gradcheck_skips_nondiff_and_integer_inputs() -> None:
         gradcheck(lambda c: tg.where(c, 1.0, 0.0), condition)
 
 
+def test_gradcheck_passes_nondiff_inputs_as_given_in_every_evaluation() -> None:
+    seen = set()
+
+    def pick(x: tg.Tensor, index: Any) -> tg.Tensor:
+        seen.add((type(x), type(index), index.flags.writeable))
+        return x[index] * x[index]
+
+    assert gradcheck(pick, np.array([1.0, -2.0, 3.0]), np.array([2, 0, 2]))
+    assert seen == {(tg.Tensor, np.ndarray, False)}  # read-only, analytic and numeric alike
+
+
 def test_gradcheck_handles_several_outputs() -> None:
     x = np.linspace(-1.0, 1.0, 6)
     assert gradcheck(lambda a: tg.split(tg.sin(a), 3), x)
