@@ -239,6 +239,14 @@ def test_float32_check_warns_and_uses_loose_tolerances() -> None:
         assert not gradcheck(SquareWrongVjp.apply, x, raise_exception=False)
 
 
+def test_mixed_precision_is_checked_at_the_lower_precision() -> None:
+    x = np.array([0.3, -1.2], dtype=np.float32)
+    with pytest.warns(GradcheckWarning, match="float32"):
+        assert gradgradcheck(lambda t: tg.astype(t, np.float64) ** 2, x)
+    with pytest.raises(TypeError, match="float16"):
+        gradcheck(tg.exp, x.astype(np.float16))
+
+
 def test_large_inputs_are_checked_along_random_directions() -> None:
     calls = 0
 

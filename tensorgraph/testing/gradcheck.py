@@ -125,12 +125,14 @@ def _prepare(inputs: Sequence[Any], nondiff: Sequence[int]) -> tuple[list[Any], 
 
 
 def _check_dtype(values: Sequence[Any], diff: Sequence[int]) -> np.dtype[Any]:
-    dtypes: set[np.dtype[Any]] = {values[i].dtype for i in diff}
-    if len(dtypes) > 1:
-        raise DTypeError(f"gradcheck: inputs mix floating dtypes {sorted(map(str, dtypes))}")
-    dtype = dtypes.pop()
+    """The least precise dtype among the differentiated inputs (it sets the tolerances)."""
+    dtypes = {np.dtype(values[i].dtype) for i in diff}
+    for d in dtypes:
+        tolerances(d)  # refuses anything but float32 and float64
+    # mixed precision is allowed here (astype takes float32 in, float64 back); ops that
+    # refuse it raise their own DTypeError
+    dtype: np.dtype[Any] = min(dtypes, key=lambda d: d.itemsize)
     if dtype != np.float64:
-        tolerances(dtype)  # refuses anything but float32 and float64
         warnings.warn(
             f"gradcheck: checking in {dtype} with loose tolerances; finite differences in "
             f"{dtype} miss many errors. Pass float64 inputs for a meaningful check.",
