@@ -118,6 +118,10 @@ REGISTRY: dict[str, type[Op]] = {}
 
 def register(cls: type[Op]) -> type[Op]:
     """Class decorator: collect ``vjp_0..vjp_k`` and add the op to :data:`REGISTRY`."""
+    for attribute in ("name", "domain", "forward"):
+        if not hasattr(cls, attribute):
+            raise TypeError(f"register: op class {cls.__name__} has no {attribute!r}; every op "
+                            f"needs a name, a Domain and a forward (see docs/adding-an-op.md)")
     if cls.name in REGISTRY:
         raise ValueError(f"register: an op named {cls.name!r} is already registered")
     vjps = []
