@@ -67,7 +67,7 @@ def test_random_constructors_are_reproducible() -> None:
     np.testing.assert_array_equal(a.numpy(), b.numpy())
     rng = np.random.default_rng(1)
     u = tg.rand(1000, generator=rng)
-    assert 0 <= u.numpy().min() and u.numpy().max() < 1 and u.dtype == np.float32
+    assert u.numpy().min() >= 0 and u.numpy().max() < 1 and u.dtype == np.float32
 
 
 @pytest.mark.parametrize(
