@@ -152,7 +152,11 @@ def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
         return y
     data = _raw(x)
     batch_mean = data.mean(axis=axis, keepdims=True)
-    batch_var = data.var(axis=axis, keepdims=True)
+    # what np.var computes, without its second pass for the mean we already have
+    centred = data - batch_mean
+    centred *= centred
+    batch_var = centred.mean(axis=axis, keepdims=True)
+    del centred
     if training:
         unbiased = batch_var * (per_channel / (per_channel - 1))
         for buffer, stat in ((running_mean, batch_mean), (running_var, unbiased)):
