@@ -25,7 +25,7 @@ from .init import GeneratorLike, get_generator
 __all__ = [
     "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
     "dropout", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "relu",
-    "sigmoid", "softmax", "softplus", "tanh",
+    "sigmoid", "softmax", "softplus", "sum_of_squares", "tanh",
 ]  # fmt: skip
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -168,6 +168,19 @@ def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
             buffer._version += 1
     return nn_ops.batch_norm(x, weight, bias, axis=axis, eps=eps, mean=batch_mean,
                              var=batch_var)
+
+
+# --------------------------------------------------------------------------- L2
+def sum_of_squares(x: Any) -> Any:
+    r"""The squared Frobenius norm :math:`\sum_i x_i^2` of ``x``, as one node whose VJP is
+    :math:`2\bar z x` (the building block of :func:`tensorgraph.nn.l2_penalty`).
+
+    >>> import tensorgraph as tg
+    >>> from tensorgraph.nn import functional as F
+    >>> float(F.sum_of_squares(tg.tensor([3.0, 4.0])))
+    25.0
+    """
+    return nn_ops.sum_of_squares(x)
 
 
 # --------------------------------------------------------------------------- dropout

@@ -22,7 +22,7 @@ from .elementwise import stable_sigmoid
 
 __all__ = [
     "batch_norm", "binary_cross_entropy_with_logits", "cross_entropy_labels",
-    "cross_entropy_probs", "linear", "nll_loss",
+    "cross_entropy_probs", "linear", "nll_loss", "sum_of_squares",
 ]  # fmt: skip
 
 DrawInt = Callable[[int, int], int]
@@ -207,6 +207,44 @@ def batch_norm(x: Any, gamma: Any = None, beta: Any = None, axis: tuple[int, ...
                eps: float = 1e-5, mean: Any = None, var: Any = None) -> Any:
     """Training-mode batch normalisation as one node; see :class:`BatchNorm`."""
     return BatchNorm.apply(x, gamma, beta, axis=tuple(axis), eps=eps, mean=mean, var=var)
+
+
+# --------------------------------------------------------------------------- L2
+@register
+class SumOfSquares(Op):
+    r"""The squared Frobenius norm :math:`z = \sum_i x_i^2` of a whole tensor, in one node.
+
+    .. math:: \bar x = 2\,\bar z\, x
+
+    The L2 cost :func:`tensorgraph.nn.l2_penalty` is built from it: as ``(x * x).sum()``
+    it would be two nodes whose backward makes two full-size products (one per factor)
+    and a sum of them; here it is one node and one product.
+
+    >>> import tensorgraph as tg
+    >>> float(tg.ops.nn_ops.sum_of_squares(tg.tensor([[1.0, 2.0], [3.0, 4.0]])))
+    30.0
+    """
+
+    name = "sum_of_squares"
+    domain = Domain()
+
+    @staticmethod
+    def forward(x: Any) -> Any:
+        # a dot product of the flattened array: one pass, no squared temporary
+        return np.asarray(np.vdot(x, x), dtype=x.dtype)
+
+    @staticmethod
+    def reference(x: Any) -> Any:
+        return np.sum(x * x)
+
+    @staticmethod
+    def vjp_0(grad: Any, out: Any, x: Any) -> Any:
+        return (grad * 2) * x
+
+
+def sum_of_squares(x: Any) -> Any:
+    """``sum(x ** 2)`` over every element as one node; see :class:`SumOfSquares`."""
+    return SumOfSquares.apply(x)
 
 
 # --------------------------------------------------------------------------- losses
