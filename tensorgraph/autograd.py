@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
+import sys
 import threading
-import traceback
 import zlib
 from collections.abc import Callable, Sequence
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -147,12 +148,18 @@ class detect_anomaly(contextlib.ContextDecorator):
         _modes.anomaly = self._previous.pop()
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
 def _user_call_site() -> str:
     """Return ``file:line`` of the innermost stack frame outside the tensorgraph package."""
-    package_dir = __file__.rsplit("/", 1)[0]
-    for frame in reversed(traceback.extract_stack()):
-        if not frame.filename.startswith(package_dir):
-            return f"{frame.filename}:{frame.lineno}"
+    # walking frames directly: traceback.extract_stack() would also read every source line
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not os.path.abspath(filename).startswith(_PACKAGE_DIR):
+            return f"{filename}:{frame.f_lineno}"
+        frame = frame.f_back
     return "<unknown>"
 
 

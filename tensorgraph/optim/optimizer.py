@@ -53,10 +53,11 @@ def check_hparam(
         raise DTypeError(f"{owner}: {name} must be a real number, got {value!r}")
     v = float(value)
     above = v > low if low_open else v >= low
-    below = v < high if high_open else v <= high
+    # an infinite hyper-parameter is never meant: it turns every parameter into inf or NaN
+    below = (v < high if high_open else v <= high) and v < math.inf
     if not (above and below):  # NaN fails both comparisons
         lo = "(" if low_open else "["
-        hi = ")" if high_open else "]"
+        hi = ")" if high_open or high == math.inf else "]"
         raise DomainError(f"{owner}: {name} must be in {lo}{low}, {high}{hi}, got {value!r}")
     return v
 

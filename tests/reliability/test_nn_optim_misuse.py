@@ -97,6 +97,9 @@ def test_optimizer_refuses_an_integer_tensor_and_a_bare_tensor(name: str) -> Non
 
 BAD_HYPERPARAMETERS = [
     ("SGD", {"lr": -0.1}, "lr", "-0.1"), ("SGD", {"lr": float("nan")}, "lr", "nan"),
+    ("SGD", {"lr": float("inf")}, "lr", "inf"),
+    ("SGD", {"momentum": float("inf")}, "momentum", "inf"),
+    ("Adam", {"weight_decay": float("inf")}, "weight_decay", "inf"),
     ("SGD", {"momentum": -0.5}, "momentum", "-0.5"),
     ("SGD", {"weight_decay": -1.0}, "weight_decay", "-1.0"),
     ("Adam", {"lr": -1e-3}, "lr", "-0.001"), ("Adam", {"betas": (1.0, 0.999)}, "betas[0]", "1.0"),
