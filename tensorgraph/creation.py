@@ -91,15 +91,27 @@ def full_like(x: Any, fill_value: float, dtype: DTypeLike | None = None,
     return Tensor(np.full_like(_like(x), fill_value, dtype=dtype), requires_grad=requires_grad)
 
 
-def rand(*shape: int, dtype: DTypeLike | None = None, requires_grad: bool = False,
+def _shape_args(shape: tuple[Any, ...], name: str) -> tuple[int, ...]:
+    """Accept both ``f(2, 3)`` and ``f((2, 3))``, as PyTorch does."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0
+               for n in shape):
+        raise TypeError(f"{name}: the shape must be non-negative ints, got {shape!r}")
+    return tuple(int(n) for n in shape)
+
+
+def rand(*shape: Any, dtype: DTypeLike | None = None, requires_grad: bool = False,
          generator: np.random.Generator | None = None) -> Tensor:
     """Uniform samples in [0, 1) from ``generator`` (or :data:`default_generator`)."""
     rng = generator if generator is not None else default_generator
-    return Tensor(rng.random(shape, dtype=_dtype(dtype)), requires_grad=requires_grad)
+    return Tensor(rng.random(_shape_args(shape, "rand"), dtype=_dtype(dtype)),
+                  requires_grad=requires_grad)
 
 
-def randn(*shape: int, dtype: DTypeLike | None = None, requires_grad: bool = False,
+def randn(*shape: Any, dtype: DTypeLike | None = None, requires_grad: bool = False,
           generator: np.random.Generator | None = None) -> Tensor:
     """Standard normal samples from ``generator`` (or :data:`default_generator`)."""
     rng = generator if generator is not None else default_generator
-    return Tensor(rng.standard_normal(shape, dtype=_dtype(dtype)), requires_grad=requires_grad)
+    return Tensor(rng.standard_normal(_shape_args(shape, "randn"), dtype=_dtype(dtype)),
+                  requires_grad=requires_grad)

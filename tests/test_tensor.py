@@ -122,3 +122,10 @@ def test_methods_follow_numpy_signatures() -> None:
     np.testing.assert_allclose(t.mean(axis=-1, keepdims=True).numpy(),
                                a.mean(axis=-1, keepdims=True))
     assert t.argmax(axis=1).shape == (2, 4)
+
+
+def test_random_constructors_take_a_shape_tuple_or_ints() -> None:
+    assert tg.randn((2, 3)).shape == (2, 3) == tg.rand(2, 3).shape
+    assert tg.rand([4]).shape == (4,)
+    with pytest.raises(TypeError, match=r"randn: the shape must be non-negative ints"):
+        tg.randn(2.5)
