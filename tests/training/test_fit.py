@@ -354,3 +354,16 @@ def test_history_plot_draws_train_and_validation_panels(tmp_path: Path) -> None:
     assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(KeyError, match="not logged"):
         history.plot(keys=["auc"])
+
+
+def test_progress_uses_a_tqdm_bar_over_the_epochs_when_installed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pytest.importorskip("tqdm")  # in the test extra, so CI exercises this path
+    X, y = _blobs()
+    model = _model()
+    fit(model, _bce, optim.Adam(model.parameters(), lr=0.01), (X, y), epochs=3,
+        progress=True, description="blobs")
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "blobs" in err and "3/3" in err and "epoch" in err
