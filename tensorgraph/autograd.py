@@ -235,6 +235,9 @@ class Node:
         The op class (its ``vjp`` is called in backward).
     args : tuple
         The arguments as given (Tensors, arrays or Python scalars).
+    arrays : tuple
+        What the forward saw: the arrays of the Tensor arguments (cast ones cast), numpy
+        scalars as Python scalars. The VJPs of an ordinary backward receive these.
     needs : tuple of bool
         Which arguments need a gradient.
     out : ndarray or None
@@ -242,7 +245,7 @@ class Node:
     params : dict
         The op's keyword parameters (axis, keepdims, ...).
     versions : tuple of int
-        The version counter of each Tensor argument when it was saved.
+        The version counter of each argument when it was saved (-1 for non-Tensors).
     out_version : int
         How many in-place writes the output tensor received since (backward refuses a node
         whose output changed: its VJP may read it).
@@ -251,13 +254,14 @@ class Node:
         saved arrays, verified before the VJP runs.
     """
 
-    __slots__ = ("args", "checksums", "ctx", "needs", "op", "out", "out_version", "params",
-                 "retained", "site", "versions")
+    __slots__ = ("args", "arrays", "checksums", "ctx", "needs", "op", "out", "out_version",
+                 "params", "retained", "site", "versions")
 
     def __init__(
         self,
         op: type[Op],
         args: tuple[Any, ...],
+        arrays: tuple[Any, ...],
         needs: tuple[bool, ...],
         out: np.ndarray,
         params: dict[str, Any],
@@ -266,6 +270,7 @@ class Node:
     ) -> None:
         self.op = op
         self.args: tuple[Any, ...] | None = args
+        self.arrays: tuple[Any, ...] | None = arrays
         self.needs = needs
         self.out: np.ndarray | None = out
         self.params = params
@@ -283,7 +288,7 @@ class Node:
 
     def free(self) -> None:
         """Release everything saved for backward (the op name stays, for error messages)."""
-        self.args = None
+        self.args = self.arrays = None
         self.out = None
         self.ctx = None
 
@@ -307,36 +312,35 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
     """
     arrays: list[Any] = []
     needs: list[bool] = []
-    versions: list[int] = []
+    versions: list[int] = []  # aligned with args: -1 for what is not a Tensor
     any_needs = False
     float_dtype: np.dtype | None = None
     cast_ints = weak_floats = False
+    nondiff = op.nondiff
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
             data = a._data
             need = a.requires_grad
             versions.append(a._version)
-        elif isinstance(a, np.ndarray):
-            data = a
+        else:
+            versions.append(-1)
             need = False
-        elif isinstance(a, np.generic):
-            arrays.append(a.item())
-            needs.append(False)
-            continue
-        elif isinstance(a, (list, tuple)):
-            # Python data is weak like a Python scalar: numpy would make a float64 array of
-            # it and silently upcast a float32 graph
-            data = np.asarray(a)
-            need = False
-            if data.dtype.kind == "f" and i not in op.nondiff:
-                weak_floats = True
-                arrays.append(data)
+            if isinstance(a, np.ndarray):
+                data = a
+            elif isinstance(a, (list, tuple)):
+                # Python data is weak like a Python scalar: numpy would make a float64 array
+                # of it and silently upcast a float32 graph
+                data = np.asarray(a)
+                if data.dtype.kind == "f" and i not in nondiff:
+                    weak_floats = True
+                    arrays.append(data)
+                    needs.append(False)
+                    continue
+            else:
+                # a numpy scalar is weak like a Python one (numpy would let it upcast)
+                arrays.append(a.item() if isinstance(a, np.generic) else a)
                 needs.append(False)
                 continue
-        else:
-            arrays.append(a)
-            needs.append(False)
-            continue
         kind = data.dtype.kind
         if kind == "f":
             if float_dtype is None:
@@ -346,11 +350,13 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
                     f"{op.name}: mixed floating dtypes {float_dtype} and {data.dtype} "
                     f"(argument {i}); cast one explicitly with .astype()"
                 )
-        elif i not in op.nondiff:
+        elif i not in nondiff:
             cast_ints = True
         arrays.append(data)
-        needs.append(need and i not in op.nondiff)
-        any_needs = any_needs or need
+        if need:
+            any_needs = True
+            need = i not in nondiff
+        needs.append(need)
     if cast_ints or weak_floats:
         args, versions = _cast_weak(op, args, arrays, float_dtype)
     try:
@@ -368,7 +374,7 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
     node = None
     requires = any_needs and _modes.grad_enabled
     if requires:
-        node = Node(op, args, tuple(needs), out, params, ctx, tuple(versions))
+        node = Node(op, args, tuple(arrays), tuple(needs), out, params, ctx, tuple(versions))
     if _modes.anomaly:
         _anomaly_forward(op, node, arrays, out)
     return _new_tensor(out, requires, node)
@@ -380,8 +386,6 @@ def _cast_weak(
     """Cast integer, boolean and Python-data arguments to the op's floating dtype, in place
     in ``arrays``; return the arguments to record (a cast Tensor is recorded as its cast copy,
     so the VJPs see the same floating array as the forward) and their version counters."""
-    from .tensor import Tensor
-
     target = get_default_dtype() if float_dtype is None else float_dtype
     recorded = list(args)
     for i, a in enumerate(arrays):
@@ -393,7 +397,7 @@ def _cast_weak(
             continue  # a real floating array of another precision was refused above
         arrays[i] = a.astype(target)
         recorded[i] = arrays[i]
-    versions = [a._version for a in recorded if isinstance(a, Tensor)]
+    versions = [a._version if isinstance(a, Tensor) else -1 for a in recorded]
     return tuple(recorded), versions
 
 
@@ -420,16 +424,21 @@ def _broadcast_message(name: str, arrays: Sequence[Any], params: dict[str, Any])
 # --------------------------------------------------------------------------- backward
 def _topological_order(roots: Sequence[Node]) -> list[Node]:
     """Nodes reachable from ``roots``, each once, every node after all nodes that use it."""
+    # An iterative depth-first search. A node stays on the stack while the inputs it pushed
+    # are walked; met again on top, all of them are finished, so it is too (post-order).
+    # In a DAG an already visited input is always finished, so it need not be pushed again.
     order: list[Node] = []
     # Node keeps object identity for hashing, so the nodes themselves are the keys
     visited: set[Node] = set()
-    stack: list[tuple[Node, bool]] = [(r, False) for r in roots]
+    finished: set[Node] = set()
+    stack = list(roots)
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
+        node = stack[-1]
         if node in visited:
+            stack.pop()
+            if node not in finished:  # a node pushed twice is finished at its first exit
+                finished.add(node)
+                order.append(node)
             continue
         visited.add(node)
         if node.args is None:
@@ -438,12 +447,11 @@ def _topological_order(roots: Sequence[Node]) -> list[Node]:
                 f"'{node.op.name}' were freed after the first backward; pass "
                 f"retain_graph=True to the first backward() to walk it again"
             )
-        stack.append((node, True))
         for arg, need in zip(node.args, node.needs):
-            if need and isinstance(arg, Tensor):
+            if need:  # only a Tensor argument can need a gradient
                 child = arg._node
                 if child is not None and child not in visited:
-                    stack.append((child, False))
+                    stack.append(child)
     order.reverse()
     return order
 
@@ -451,17 +459,14 @@ def _topological_order(roots: Sequence[Node]) -> list[Node]:
 def _check_versions(node: Node) -> None:
     """Refuse to run a VJP on an argument or output modified in place since the forward."""
     assert node.args is not None
-    saved = iter(node.versions)
-    for i, a in enumerate(node.args):
-        if isinstance(a, Tensor):
-            version = next(saved)
-            if a._version != version:
-                raise InPlaceModificationError(
-                    f"{node.op.name}: argument {i} (a tensor of shape {a.shape}) was modified "
-                    f"in place after it was saved for backward (version {version} -> "
-                    f"{a._version}){_site(node)}; compute on a copy, or modify it only "
-                    f"after backward()"
-                )
+    for i, (a, version) in enumerate(zip(node.args, node.versions)):
+        if version >= 0 and a._version != version:
+            raise InPlaceModificationError(
+                f"{node.op.name}: argument {i} (a tensor of shape {a.shape}) was modified "
+                f"in place after it was saved for backward (version {version} -> "
+                f"{a._version}){_site(node)}; compute on a copy, or modify it only "
+                f"after backward()"
+            )
     if node.out_version:
         raise InPlaceModificationError(
             f"{node.op.name}: its output (shape {getattr(node.out, 'shape', None)}) was "
@@ -511,7 +516,11 @@ def run_backward(
             kind = _nonfinite(g)
             if kind is not None:
                 raise AnomalyError(f"backward: the gradient that starts the pass holds {kind}")
-    with set_grad_enabled(create_graph):
+    # what `with set_grad_enabled(create_graph)` does, without a context-manager object per
+    # backward (a measurable part of a small graph's fixed cost)
+    previous_mode = _modes.grad_enabled
+    _modes.grad_enabled = create_graph
+    try:
         for node in _topological_order(root_nodes):
             g = pending.pop(node, None)
             if g is None:
@@ -523,32 +532,39 @@ def run_backward(
                 if owner is not None:
                     _accumulate_grad(owner, g, create_graph)
             args = node.args
-            assert args is not None and node.out is not None
+            assert args is not None and node.out is not None and node.arrays is not None
             _check_versions(node)
             if anomaly and node.checksums is not None:
                 _verify_checksums(node)
+            op, needs, params = node.op, node.needs, node.params
+            # what the VJP sees: the forward's arrays normally, Tensors when building a graph
             if create_graph:
                 out: Any = _new_tensor(node.out, True, node)
                 if not isinstance(g, Tensor):
                     g = _new_tensor(np.asarray(g), False, None)
+                inputs: Sequence[Any] = args
             else:
                 out = node.out
                 if isinstance(g, Tensor):
                     g = g._data
-            # what the VJP sees: arrays normally, Tensors when building a graph
-            inputs = list(args) if create_graph else [
-                a._data if isinstance(a, Tensor) else a for a in args
-            ]
-            input_grads = node.op.vjp(
-                g, out, inputs, node.needs, node.params, None if create_graph else node.ctx
-            )
+                inputs = node.arrays
+            if op.vjp_per_input:
+                # Op.vjp's own loop, inlined: the classmethod call costs a microsecond per node
+                input_grads: Sequence[Any] = [
+                    f(g, out, *inputs, **params) if need else None
+                    for f, need in zip(op.vjps, needs)
+                ]
+            else:
+                input_grads = op.vjp(
+                    g, out, inputs, needs, params, None if create_graph else node.ctx
+                )
             if anomaly:
                 returned = [x for x in input_grads if x is not None]
                 _check_finite(
-                    node.op.name, "the backward pass (its VJP)", returned, inputs,
+                    op.name, "the backward pass (its VJP)", returned, inputs,
                     node.site or "<unknown: run the forward pass under detect_anomaly() too>",
                 )
-            for arg, need, gi in zip(args, node.needs, input_grads):
+            for arg, need, gi in zip(args, needs, input_grads):
                 if not need or gi is None:
                     continue
                 data = arg._data
@@ -556,7 +572,7 @@ def run_backward(
                     gi = sum_to(gi, data.shape)
                 if gi.dtype != data.dtype:
                     raise GradientError(
-                        f"{node.op.name}: VJP returned a {gi.dtype} gradient for a "
+                        f"{op.name}: VJP returned a {gi.dtype} gradient for a "
                         f"{arg.dtype} input of shape {arg.shape}"
                     )
                 child = arg._node
@@ -571,6 +587,8 @@ def run_backward(
                     leaf_grads[k] = gi if k not in leaf_grads else leaf_grads[k] + gi
             if not retain_graph:
                 node.free()
+    finally:
+        _modes.grad_enabled = previous_mode
 
     if targets is not None:
         result: list[Any] = []
@@ -594,7 +612,8 @@ def _accumulate_grad(t: Tensor, g: Any, create_graph: bool) -> None:
         return
     data = g._data if isinstance(g, Tensor) else g
     if t.grad is None or t.grad._node is not None:
-        if not (isinstance(data, np.ndarray) and data.flags.owndata and data.flags.writeable):
+        # adopt an array no one else holds (base None: not a view); copy anything else
+        if not (isinstance(data, np.ndarray) and data.base is None and data.flags.writeable):
             data = np.array(data, dtype=t.dtype)
         t.grad = _new_tensor(data, False, None) if t.grad is None else t.grad + data
     else:

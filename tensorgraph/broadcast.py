@@ -104,6 +104,12 @@ def unreduce(
     every consumer treats as a value.
     """
     g: Any = grad
+    if type(g) is np.ndarray and g.size == 1:
+        # one value spread everywhere (a full reduction, the common case): the zero-strided,
+        # read-only view np.broadcast_to would return, without its ~3 us of Python set-up
+        view = np.ndarray(shape, g.dtype, g, 0, (0,) * len(shape))
+        view.flags.writeable = False
+        return view  # type: ignore[return-value]
     if not keepdims and axis:
         g = g.reshape(tuple(1 if i in axis else n for i, n in enumerate(shape)))
     return np.broadcast_to(g, shape)  # type: ignore[return-value]

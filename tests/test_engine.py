@@ -227,6 +227,15 @@ def test_mixed_float_precision_is_refused_with_the_op_named() -> None:
     assert (a + np.array([1, 2])).dtype == np.float32  # integers adopt the float dtype
 
 
+def test_numpy_scalars_stay_weak_in_the_backward_pass_too() -> None:
+    # the VJPs see what the forward saw: np.float64(2.0) as a Python float, so the float32
+    # gradient of x stays float32 (a float64 scalar would upcast it and be refused)
+    x = leaf([1.0, -2.0], np.float32)
+    (x * np.float64(2.0) / np.float64(4.0)).sum().backward()
+    assert x.grad is not None and x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad.numpy(), np.full(2, 0.5, dtype=np.float32))
+
+
 def test_broadcasting_is_undone_by_the_engine() -> None:
     x = leaf(np.ones((3, 1)))
     b = leaf(np.ones(4))

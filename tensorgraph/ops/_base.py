@@ -85,6 +85,9 @@ class Op:
     nondiff: ClassVar[frozenset[int]] = frozenset()
     saves_ctx: ClassVar[bool] = False
     vjps: ClassVar[tuple[Callable[..., Any], ...]] = ()
+    #: set by :func:`register`: the op keeps the default :meth:`vjp` (one ``vjp_i`` per
+    #: input), so the engine may call the ``vjp_i`` itself
+    vjp_per_input: ClassVar[bool] = False
     #: the numpy callable the forward must agree with, for the forward test
     reference: ClassVar[Callable[..., Any] | None] = None
 
@@ -133,6 +136,7 @@ def register(cls: type[Op]) -> type[Op]:
         cls.vjps = tuple(vjps)
     elif cls.vjp.__func__ is Op.vjp.__func__:  # type: ignore[attr-defined]
         raise TypeError(f"register: op {cls.name!r} defines neither vjp_0.. nor vjp()")
+    cls.vjp_per_input = cls.vjp.__func__ is Op.vjp.__func__  # type: ignore[attr-defined]
     cls.nondiff = frozenset(cls.domain.nondiff)
     REGISTRY[cls.name] = cls
     return cls
