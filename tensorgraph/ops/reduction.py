@@ -59,7 +59,8 @@ class Sum(Op):
 
     @staticmethod
     def forward(x: Any, axis: tuple[int, ...] = (), keepdims: bool = False) -> Any:
-        return np.sum(x, axis=axis, keepdims=keepdims)
+        # what np.sum calls on an ndarray, without its ~1.5 us of Python dispatch
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)  # type: ignore[call-overload]
 
     reference = forward
 
