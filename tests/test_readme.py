@@ -34,3 +34,12 @@ def test_readme_python_example_runs(capsys: object) -> None:
     assert blocks
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {"__name__": "__readme__"})
+
+
+def test_readme_table_is_the_recorded_real_run() -> None:
+    readme = (ROOT / "README.md").read_text()
+    (table,) = _code_blocks(readme, "text")
+    recorded = (ROOT / "docs" / "compare_breast_cancer.txt").read_text().splitlines()
+    rows = [line for line in recorded if line and line[0] not in "$" and
+            not line.startswith("wrote ")]
+    assert table.strip().splitlines() == rows
