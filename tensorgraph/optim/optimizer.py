@@ -44,12 +44,17 @@ def check_hparam(
 ) -> float:
     """Check that a real hyper-parameter lies in an interval; return it as a float.
 
-    Raises :class:`~tensorgraph.errors.DTypeError` for a value that is not a real number
-    (booleans included) and :class:`~tensorgraph.errors.DomainError` for one outside the
-    interval (NaN included), both naming ``owner`` and ``name``.
+    Python and numpy reals are accepted (``np.float32(1e-3)``) and returned as a Python
+    float, which the optimizers store: a numpy float32 hyper-parameter would otherwise do the
+    bias corrections of a float64 model in float32. Raises
+    :class:`~tensorgraph.errors.DTypeError` for a value that is not a real number (booleans
+    included) and :class:`~tensorgraph.errors.DomainError` for one outside the interval
+    (NaN included), both naming ``owner`` and ``name``.
     """
     # fast path first: this runs for every group at every step
-    if type(value) is not float and (isinstance(value, bool) or not isinstance(value, Real)):
+    if type(value) is not float and (
+        isinstance(value, (bool, np.bool_)) or not isinstance(value, Real)
+    ):
         raise DTypeError(f"{owner}: {name} must be a real number, got {value!r}")
     v = float(value)
     above = v > low if low_open else v >= low
@@ -216,7 +221,11 @@ class Optimizer:
         raise NotImplementedError
 
     def _grad_array(self, p: Tensor) -> np.ndarray | None:
-        """The gradient array of ``p``, checked against the parameter (None: no gradient)."""
+        """The gradient array of ``p``, checked against the parameter (None: no gradient).
+
+        Also readies ``p`` for an in-place update: its array must be writable, and its state
+        arrays follow its dtype (see :meth:`_follow_dtype`).
+        """
         g = p.grad
         if g is None:
             return None
@@ -230,19 +239,59 @@ class Optimizer:
             raise DTypeError(
                 f"{type(self).__name__}: {data.dtype} gradient for a {p._data.dtype} parameter"
             )
+        if not p._data.flags.writeable:
+            raise DomainError(
+                f"{type(self).__name__}: {self._where(p)} (shape {p.shape}) holds a read-only "
+                f"array, which step() cannot update in place; give the parameter an array of "
+                f"its own (p.data = np.array(p.data))"
+            )
+        state = self.state.get(p)
+        if state:
+            self._follow_dtype(p, state)
         return data
+
+    def _follow_dtype(self, p: Tensor, state: dict[str, Any]) -> None:
+        """Cast ``p``'s state arrays (moments, momentum buffers) to ``p``'s dtype.
+
+        A model cast with ``Module.to(np.float64)`` after some steps keeps its Parameter
+        objects but gives them float64 arrays; the state follows, as PyTorch casts state to
+        its parameter's dtype when loading it. Moments kept in float32 would silently make a
+        float64 model's updates float32-accurate.
+        """
+        dtype, shape = p._data.dtype, p._data.shape
+        for key, value in state.items():
+            if not isinstance(value, np.ndarray):
+                continue
+            if value.shape != shape:  # the user gave the parameter an array of a new shape
+                raise ShapeError(
+                    f"{type(self).__name__}: state {key!r} of {self._where(p)} has shape "
+                    f"{value.shape} but the parameter now has shape {shape}; build a new "
+                    f"optimizer for the reshaped parameter"
+                )
+            if value.dtype != dtype:
+                state[key] = value.astype(dtype)
+
+    def _where(self, p: Tensor) -> str:
+        """``parameter i of group j``, for messages."""
+        for j, group in enumerate(self.param_groups):
+            for i, q in enumerate(group["params"]):
+                if q is p:
+                    return f"parameter {i} of group {j}"
+        return "a parameter"
 
     def _buffers(self, p: Tensor, need_grad: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """Work arrays for ``p``: the scratch array and, if ``need_grad``, the array holding
         the effective gradient. Allocated once, reused by every later step."""
+        data = p._data
         tmp = self._scratch.get(p)
-        if tmp is None:
-            tmp = self._scratch[p] = np.empty_like(p._data)
+        # reallocated when the parameter's array changed dtype (Module.to) or shape
+        if tmp is None or tmp.dtype != data.dtype or tmp.shape != data.shape:
+            tmp = self._scratch[p] = np.empty_like(data)
         if not need_grad:
             return tmp, None
         gtmp = self._grad_scratch.get(p)
-        if gtmp is None:
-            gtmp = self._grad_scratch[p] = np.empty_like(p._data)
+        if gtmp is None or gtmp.dtype != data.dtype or gtmp.shape != data.shape:
+            gtmp = self._grad_scratch[p] = np.empty_like(data)
         return tmp, gtmp
 
     # ------------------------------------------------------------------ checkpoints
