@@ -241,6 +241,16 @@ def test_state_of_a_parameter_given_a_new_shape_is_a_clear_error() -> None:
         opt.step()
 
 
+def test_init_of_a_read_only_parameter_gives_it_its_own_array() -> None:
+    frozen = np.zeros(3)
+    frozen.flags.writeable = False
+    p = tg.tensor(np.ones(3), requires_grad=True)
+    p.data = frozen
+    nn.init.ones_(p)
+    np.testing.assert_array_equal(p.numpy(), np.ones(3))
+    np.testing.assert_array_equal(frozen, np.zeros(3))
+
+
 # --------------------------------------------------------------------------- parameter lists
 def test_duplicate_and_empty_parameter_lists_are_refused_as_pytorch_does() -> None:
     w = tg.tensor(np.ones(2), requires_grad=True)
