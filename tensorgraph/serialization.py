@@ -395,7 +395,7 @@ def _model_meta(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str,
     meta, arrays, source = _read(path)
     if meta.get("kind") != "model":
         raise SerializationError(
-            f"load_model: {source} holds a {_short(meta.get('kind'))}, not a model; load it with "
+            f"load_model: {source} holds a {meta['kind']}, not a model; load it with "
             "tensorgraph.load and pass it to model.load_state_dict"
         )
     return meta, arrays, source
