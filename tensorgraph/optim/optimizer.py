@@ -104,6 +104,8 @@ class Optimizer:
         # work arrays reused across steps; not part of the state (nothing to checkpoint)
         self._scratch: dict[Tensor, np.ndarray] = {}
         self._grad_scratch: dict[Tensor, np.ndarray] = {}
+        # the array each parameter had when last checked by _make_ready
+        self._ready: dict[Tensor, np.ndarray] = {}
         if isinstance(params, (Tensor, dict)):
             raise DTypeError(
                 f"{name}: params must be an iterable of Tensors or of dicts (parameter "
@@ -239,7 +241,18 @@ class Optimizer:
             raise DTypeError(
                 f"{type(self).__name__}: {data.dtype} gradient for a {p._data.dtype} parameter"
             )
-        if not p._data.flags.writeable:
+        param = p._data
+        # checked once per array: again only when the parameter got a new one (Module.to,
+        # p.data = ...), so a steady-state step pays one dict lookup here
+        if self._ready.get(p) is not param:
+            self._make_ready(p)
+            self._ready[p] = param
+        return data
+
+    def _make_ready(self, p: Tensor) -> None:
+        """Check ``p``'s (new) array and fit its state and work arrays to it."""
+        param = p._data
+        if not param.flags.writeable:
             raise DomainError(
                 f"{type(self).__name__}: {self._where(p)} (shape {p.shape}) holds a read-only "
                 f"array, which step() cannot update in place; give the parameter an array of "
@@ -248,7 +261,10 @@ class Optimizer:
         state = self.state.get(p)
         if state:
             self._follow_dtype(p, state)
-        return data
+        for table in (self._scratch, self._grad_scratch):
+            work = table.get(p)
+            if work is not None and (work.dtype != param.dtype or work.shape != param.shape):
+                del table[p]
 
     def _follow_dtype(self, p: Tensor, state: dict[str, Any]) -> None:
         """Cast ``p``'s state arrays (moments, momentum buffers) to ``p``'s dtype.
@@ -282,16 +298,14 @@ class Optimizer:
     def _buffers(self, p: Tensor, need_grad: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """Work arrays for ``p``: the scratch array and, if ``need_grad``, the array holding
         the effective gradient. Allocated once, reused by every later step."""
-        data = p._data
         tmp = self._scratch.get(p)
-        # reallocated when the parameter's array changed dtype (Module.to) or shape
-        if tmp is None or tmp.dtype != data.dtype or tmp.shape != data.shape:
-            tmp = self._scratch[p] = np.empty_like(data)
+        if tmp is None:  # (dropped by _make_ready when the parameter's array changed)
+            tmp = self._scratch[p] = np.empty_like(p._data)
         if not need_grad:
             return tmp, None
         gtmp = self._grad_scratch.get(p)
-        if gtmp is None or gtmp.dtype != data.dtype or gtmp.shape != data.shape:
-            gtmp = self._grad_scratch[p] = np.empty_like(data)
+        if gtmp is None:
+            gtmp = self._grad_scratch[p] = np.empty_like(p._data)
         return tmp, gtmp
 
     # ------------------------------------------------------------------ checkpoints
@@ -368,6 +382,7 @@ class Optimizer:
             new_groups.append(new_group)
         self.state = new_state
         self.param_groups = new_groups
+        self._ready.clear()  # check every parameter against its new state at the next step
 
     def _all_params(self) -> list[Tensor]:
         return [p for g in self.param_groups for p in g["params"]]
