@@ -14,21 +14,28 @@ Anything else is refused with a ``TypeError`` rather than pickled.
 
 Saving is atomic: the archive is written to a temporary file in the destination directory and
 moved over the destination with :func:`os.replace`, so an interrupted or failed save leaves a
-previous file untouched.
+previous file untouched. A new file gets the permissions ``open()`` would give it (``0o666``
+less the umask), a replaced file keeps its own, and a symlink is written through (its target
+is replaced, the link stays).
+
+Loading trusts nothing in the file: every size is checked against the file's length before
+anything is allocated, object arrays are refused (nothing is ever unpickled), and the index
+is validated field by field; any flaw is a :class:`SerializationError` naming the file.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
-import tempfile
-import zipfile
+import reprlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ._archive import ArchiveError, read_npz, write_npz
 from .errors import TensorGraphError
 from .tensor import Tensor
 
@@ -53,10 +60,22 @@ class SerializationError(TensorGraphError, ValueError):
 
 
 # --------------------------------------------------------------------------- encoding
+#: How deeply containers may nest in a file. An optimizer's state dict nests 4 levels; the
+#: limit keeps a crafted file from exhausting the stack (and save refuses what load would).
+MAX_DEPTH = 100
+
+
 def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str) -> Any:
+    """The JSON index entry of ``obj``; its arrays are added to ``arrays``."""
+    return _encode_at(obj, arrays, where, 0)
+
+
+def _encode_at(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise ValueError(f"save: {where} nests containers more than {MAX_DEPTH} levels deep")
     if isinstance(obj, Tensor):
         key = f"a{len(arrays)}"
-        arrays[key] = obj.numpy()
+        arrays[key] = obj._data
         return {"t": "tensor", "ref": key, "requires_grad": obj.requires_grad}
     if isinstance(obj, np.ndarray | np.generic):
         array = np.asarray(obj)
@@ -72,12 +91,14 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str) -> Any:
         for k, v in obj.items():
             if isinstance(k, bool) or not isinstance(k, str | int):
                 raise TypeError(f"save: {where} has a key {k!r}; keys must be str or int")
-            items.append([k, _encode(v, arrays, f"{where}[{k!r}]")])
+            items.append([k, _encode_at(v, arrays, f"{where}[{k!r}]", depth + 1)])
         return {"t": "dict", "items": items}
     if isinstance(obj, list | tuple):
         return {
             "t": type(obj).__name__,
-            "items": [_encode(v, arrays, f"{where}[{i}]") for i, v in enumerate(obj)],
+            "items": [
+                _encode_at(v, arrays, f"{where}[{i}]", depth + 1) for i, v in enumerate(obj)
+            ],
         }
     raise TypeError(
         f"save: {where} is a {type(obj).__name__}; tensorgraph saves arrays, Tensors, numbers, "
@@ -85,46 +106,80 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str) -> Any:
     )
 
 
+class _Damaged(Exception):
+    """A flaw in the index, described for the message (becomes a SerializationError)."""
+
+
+def _field(node: Any, key: str, kinds: type | tuple[type, ...], at: str) -> Any:
+    if not isinstance(node, dict) or key not in node:
+        raise _Damaged(f"{at} has no {key!r}")
+    value = node[key]
+    if not isinstance(value, kinds):
+        raise _Damaged(f"{at}[{key!r}] is {type(value).__name__} {_short(value)}")
+    return value
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 40, 40
+
+
+def _short(value: Any) -> str:
+    """A bounded repr of a value read from a file (however long or deeply nested)."""
+    return _REPR.repr(value)
+
+
+def _decode_node(node: Any, arrays: Mapping[str, np.ndarray], at: str, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise _Damaged(f"containers nest more than {MAX_DEPTH} levels deep")
+    kind = _field(node, "t", str, at)
+    if kind == "value":
+        value = _field(node, "v", (type(None), bool, int, float, str), at)
+        return value
+    if kind in ("array", "tensor", "scalar"):
+        ref = _field(node, "ref", str, at)
+        if ref not in arrays:
+            raise _Damaged(f"{at} refers to a missing array {_short(ref)}")
+        array = arrays[ref]
+        if kind == "array":
+            return array
+        if kind == "scalar":
+            if array.ndim != 0:
+                raise _Damaged(f"{at} is a scalar but its array has shape {array.shape}")
+            return array[()]
+        requires_grad = _field(node, "requires_grad", bool, at)
+        if array.dtype.kind not in "biufc" or (requires_grad and array.dtype.kind not in "fc"):
+            raise _Damaged(f"{at} is a tensor of dtype {array.dtype}"
+                           + (" that requires grad" if requires_grad else ""))
+        return Tensor(array, requires_grad=requires_grad)
+    items = _field(node, "items", list, at)
+    if kind == "dict":
+        out: dict[Any, Any] = {}
+        for i, pair in enumerate(items):
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise _Damaged(f"{at} item {i} is not a [key, value] pair")
+            key = pair[0]
+            if isinstance(key, bool) or not isinstance(key, str | int):
+                raise _Damaged(f"{at} item {i} has a key of type {type(key).__name__}")
+            if key in out:
+                raise _Damaged(f"{at} has the key {_short(key)} twice")
+            out[key] = _decode_node(pair[1], arrays, f"{at}[{_short(key)}]", depth + 1)
+        return out
+    if kind in ("list", "tuple"):
+        values = [_decode_node(v, arrays, f"{at}[{i}]", depth + 1) for i, v in enumerate(items)]
+        return values if kind == "list" else tuple(values)
+    raise _Damaged(f"{at} has an unknown entry kind {_short(kind)}")
+
+
 def _decode(node: Any, arrays: Mapping[str, np.ndarray], path: Path) -> Any:
     try:
-        kind = node["t"]
-        if kind == "value":
-            return node["v"]
-        if kind in ("array", "tensor", "scalar"):
-            array = arrays[node["ref"]]
-            if kind == "scalar":
-                return array[()]
-            if kind == "array":
-                return array
-            return Tensor(array, requires_grad=bool(node["requires_grad"]))
-        if kind == "dict":
-            return {k: _decode(v, arrays, path) for k, v in node["items"]}
-        if kind in ("list", "tuple"):
-            items = [_decode(v, arrays, path) for v in node["items"]]
-            return items if kind == "list" else tuple(items)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SerializationError(f"load: {path} has a damaged index ({exc!r})") from None
-    raise SerializationError(f"load: {path} has an unknown entry kind {kind!r}")
+        return _decode_node(node, arrays, "the index", 0)
+    except _Damaged as exc:
+        raise SerializationError(f"load: {path} has a damaged index: {exc}") from None
 
 
 # --------------------------------------------------------------------------- files
 def _write(path: str | os.PathLike[str], meta: dict[str, Any], arrays: dict[str, Any]) -> None:
-    target = Path(path)
-    payload = {_META: np.array(json.dumps(meta)), **arrays}
-    # Write beside the destination (same file system) and rename over it: os.replace is
-    # atomic, so readers see the old file or the new one, never half of one.
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or "."
-    )
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **payload)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_npz(path, {_META: np.array(json.dumps(meta)), **arrays})
 
 
 def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray], Path]:
@@ -132,34 +187,46 @@ def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nd
     if not source.exists():
         raise FileNotFoundError(f"load: no such file: {source}")
     try:
-        archive = np.load(source, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise SerializationError(
-                f"load: {source} is a single .npy array, not a tensorgraph .npz file"
-            )
-        with archive:
-            if _META not in archive.files:
-                raise SerializationError(
-                    f"load: {source} is an .npz file but not one written by tensorgraph "
-                    f"(no '{_META}' entry); read it with numpy.load"
-                )
-            meta = json.loads(str(archive[_META]))
-            arrays = {name: archive[name] for name in archive.files if name != _META}
-    except SerializationError:
-        raise
-    except PermissionError:
-        raise  # a genuine I/O problem keeps its own type and message
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:
+        arrays = read_npz(source)
+    except ArchiveError as exc:
+        text = str(exc)
+        if text.startswith("is a single .npy"):
+            raise SerializationError(f"load: {source} {text}") from None
         raise SerializationError(
             f"load: {source} is not a complete tensorgraph file (truncated, damaged or another "
-            f"format): {exc}"
+            f"format): {text}"
         ) from None
+    index = arrays.pop(_META, None)
+    if index is None:
+        raise SerializationError(
+            f"load: {source} is an .npz file but not one written by tensorgraph "
+            f"(no '{_META}' entry); read it with numpy.load"
+        )
+    if index.shape != () or index.dtype.kind != "U":
+        raise SerializationError(
+            f"load: {source} has a foreign '{_META}' entry (shape {index.shape}, dtype "
+            f"{index.dtype}; expected one unicode string)"
+        )
+    try:
+        meta = json.loads(str(index[()]))
+    except RecursionError:
+        raise SerializationError(f"load: {source} has an index nested too deeply") from None
+    except (ValueError, UnicodeError) as exc:  # JSONDecodeError is a ValueError
+        raise SerializationError(f"load: {source} has an index that is not JSON: {exc}") from None
     if not isinstance(meta, dict) or meta.get("format") != "tensorgraph":
         raise SerializationError(f"load: {source} has a foreign '{_META}' entry")
-    if meta.get("version", 0) > FORMAT_VERSION:
+    version = meta.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise SerializationError(f"load: {source} has an invalid format version {_short(version)}")
+    if version > FORMAT_VERSION:
         raise SerializationError(
-            f"load: {source} was written by a newer tensorgraph (format {meta.get('version')}, "
+            f"load: {source} was written by a newer tensorgraph (format {version}, "
             f"this one reads up to {FORMAT_VERSION}); upgrade tensorgraph"
+        )
+    if meta.get("kind") not in ("state_dict", "model") or "content" not in meta:
+        raise SerializationError(
+            f"load: {source} has a damaged index: kind {_short(meta.get('kind'))}"
+            + ("" if "content" in meta else ", no content")
         )
     return meta, arrays, source
 
@@ -328,7 +395,7 @@ def _model_meta(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str,
     meta, arrays, source = _read(path)
     if meta.get("kind") != "model":
         raise SerializationError(
-            f"load_model: {source} holds a {meta.get('kind')}, not a model; load it with "
+            f"load_model: {source} holds a {meta['kind']}, not a model; load it with "
             "tensorgraph.load and pass it to model.load_state_dict"
         )
     return meta, arrays, source
@@ -344,21 +411,34 @@ def load_model(path: str | os.PathLike[str]) -> Any:
         or weights that do not fit the recorded architecture.
     """
     meta, arrays, source = _model_meta(path)
-    architecture = meta.get("architecture") or {}
-    name = architecture.get("class")
+    architecture = meta.get("architecture")
+    name = architecture.get("class") if isinstance(architecture, dict) else None
+    config = architecture.get("config", {}) if isinstance(architecture, dict) else None
+    if not isinstance(name, str) or not isinstance(config, dict):
+        raise SerializationError(
+            f"load_model: {source} has a damaged architecture record: {_short(architecture)}"
+        )
     _builtin()
     if name not in _ARCHITECTURES:
         raise SerializationError(
             f"load_model: {source} holds a {name!r} model, which this tensorgraph cannot "
             f"rebuild (known: {', '.join(sorted(_ARCHITECTURES)) or 'none'})"
         )
+    if name == "MLP":
+        _check_mlp_size(config, arrays, source)
     try:
-        model = _ARCHITECTURES[name][2](dict(architecture.get("config", {})))
+        model = _ARCHITECTURES[name][2](dict(config))
+    except RecursionError:
+        raise SerializationError(
+            f"load_model: {source} records a {name} configuration nested too deeply"
+        ) from None
     except (TypeError, ValueError) as exc:
         raise SerializationError(
             f"load_model: {source} records a {name} configuration this version cannot build: {exc}"
         ) from None
     state = _decode(meta["content"], arrays, source)
+    if not isinstance(state, dict):
+        raise SerializationError(f"load_model: {source} holds weights that are not a dict")
     try:
         model.load_state_dict(state)
     except (KeyError, ValueError, TypeError) as exc:
@@ -369,8 +449,30 @@ def load_model(path: str | os.PathLike[str]) -> Any:
     return model
 
 
+def _check_mlp_size(config: Config, arrays: Mapping[str, np.ndarray], source: Path) -> None:
+    """Refuse, before building anything, an MLP whose weights the file cannot hold: a crafted
+    ``sizes`` of ``[10**6, 10**6]`` would otherwise allocate terabytes before the weights are
+    found missing."""
+    sizes = config.get("sizes")
+    if not isinstance(sizes, list) or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes
+    ):
+        raise SerializationError(
+            f"load_model: {source} records MLP sizes {_short(sizes)}; expected positive ints"
+        )
+    weights = sum(a * b for a, b in itertools.pairwise(sizes))
+    held = sum(a.size for a in arrays.values())
+    if weights > held:
+        raise SerializationError(
+            f"load_model: the weights in {source} do not fit its MLP architecture: sizes "
+            f"{_short(sizes)} need at least {weights} weights, the file holds {held} numbers"
+        )
+
+
 def load_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The ``metadata`` dict saved with a model by :func:`save_model`."""
     meta, arrays, source = _model_meta(path)
     decoded = _decode(meta.get("metadata", {"t": "dict", "items": []}), arrays, source)
-    return dict(decoded)
+    if not isinstance(decoded, dict):
+        raise SerializationError(f"load_metadata: {source} has metadata that is not a dict")
+    return decoded

@@ -8,9 +8,10 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from ..dtypes import get_default_dtype
-from ..errors import DomainError
+from ..errors import DomainError, DTypeError
 from ..tensor import Tensor
 from . import functional as F
+from ._checks import check_count, check_real
 from .module import Module, Parameter
 
 __all__ = ["BatchNorm1d"]
@@ -65,18 +66,18 @@ class BatchNorm1d(Module):
                  affine: bool = True, track_running_stats: bool = True,
                  dtype: DTypeLike | None = None) -> None:
         super().__init__()
-        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) \
-                or num_features <= 0:
-            raise DomainError(f"BatchNorm1d: num_features must be a positive int, "
-                              f"got {num_features!r}")
-        if not eps > 0:
-            raise DomainError(f"BatchNorm1d: eps must be > 0, got {eps}")
-        if momentum is not None and not 0 <= momentum <= 1:
-            raise DomainError(f"BatchNorm1d: momentum must be in [0, 1] or None, "
-                              f"got {momentum}")
+        self.num_features = check_count("BatchNorm1d", "num_features", num_features)
+        try:
+            self.eps = check_real("BatchNorm1d", "eps", eps, low=0.0, low_open=True)
+        except (DomainError, DTypeError):
+            raise DomainError(f"BatchNorm1d: eps must be > 0, got {eps!r}") from None
+        if momentum is not None:
+            try:
+                momentum = check_real("BatchNorm1d", "momentum", momentum, low=0.0, high=1.0)
+            except (DomainError, DTypeError):
+                raise DomainError(f"BatchNorm1d: momentum must be in [0, 1] or None, "
+                                  f"got {momentum!r}") from None
         dt = get_default_dtype() if dtype is None else np.dtype(dtype)
-        self.num_features = int(num_features)
-        self.eps = float(eps)
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
@@ -100,24 +101,26 @@ class BatchNorm1d(Module):
         if self.track_running_stats:
             for buffer, value in ((self.running_mean, 0), (self.running_var, 1),
                                   (self.num_batches_tracked, 0)):
-                buffer._data.fill(value)
+                buffer._data.fill(value)  # in place (outside the graph), then recorded
                 buffer._bump_version()
 
     def forward(self, x: Any) -> Any:
         momentum = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            counter: Tensor = self.num_batches_tracked
-            counter._data[...] += 1
-            counter._bump_version()
-            if self.momentum is None:
-                momentum = 1.0 / float(counter.item())
-        return F.batch_norm(
+        counting = self.training and self.track_running_stats
+        counter: Tensor | None = self.num_batches_tracked if counting else None
+        if counter is not None and self.momentum is None:
+            momentum = 1.0 / (float(counter.item()) + 1)
+        y = F.batch_norm(
             x,
             self.running_mean if not self.training or self.track_running_stats else None,
             self.running_var if not self.training or self.track_running_stats else None,
             self.weight, self.bias, training=self.training or not self.track_running_stats,
             momentum=momentum, eps=self.eps,
         )
+        if counter is not None:  # counted only once the batch was accepted and used
+            counter._data[...] += 1
+            counter._bump_version()
+        return y
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import DomainError
 from . import functional as F
 from .init import GeneratorLike, get_generator
 from .module import Module
@@ -22,12 +21,12 @@ class Dropout(Module):
     Because the survivors are scaled up in training, the expected activation is the same
     in both modes and evaluation needs no rescaling. The mask multiplies the gradient too,
     so the gradient is exactly 0 where an element was dropped. ``p = 0`` returns the input
-    itself.
+    itself; ``p = 1`` drops everything (zeros, and a zero gradient), as in PyTorch.
 
     Parameters
     ----------
     p : float
-        Drop probability, in ``[0, 1)``.
+        Drop probability, in ``[0, 1]`` (a Python or numpy number).
     generator : numpy.random.Generator, int seed or None
         The source of the masks; None draws from the library's default generator
         (``tg.manual_seed`` reseeds it) at each call.
@@ -45,9 +44,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, generator: GeneratorLike = None) -> None:
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-            raise DomainError(f"Dropout: p must be a probability in [0, 1), got {p!r}")
-        self.p = float(p)
+        self.p = F.check_probability("Dropout", p)
         # an int seed becomes this module's own generator; None means the default one
         self.generator = None if generator is None else get_generator(generator)
 

@@ -20,6 +20,7 @@ import numpy as np
 from ..errors import DomainError, DTypeError, ShapeError
 from ..ops import clip, leaky_relu, log, log_softmax, nn_ops, relu, sigmoid, softmax, softplus, tanh
 from ..tensor import Tensor
+from ._checks import check_real
 from .init import GeneratorLike, get_generator
 
 __all__ = [
@@ -162,7 +163,7 @@ def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
         for buffer, stat in ((running_mean, batch_mean), (running_var, unbiased)):
             if buffer is None:
                 continue
-            buf = buffer._data
+            buf = buffer._data  # written in place, outside the graph
             buf *= 1 - momentum
             buf += momentum * stat.reshape(channels)
             buffer._bump_version()
@@ -194,30 +195,40 @@ def dropout(x: Any, p: float = 0.5, training: bool = True,
               \bar x = \bar y \odot m / (1 - p)
 
     The gradient is exactly zero where an element was dropped. With ``training=False`` or
-    ``p=0`` the input itself is returned (no op, no copy).
+    ``p=0`` the input itself is returned (no op, no copy); ``p=1`` gives zeros (PyTorch's
+    convention: every element dropped, no division by zero).
 
     Parameters
     ----------
     x : Tensor
     p : float
-        Probability of dropping, in ``[0, 1)``.
+        Probability of dropping, in ``[0, 1]``.
     training : bool
     generator : numpy.random.Generator, int or None
         Source of the mask (None: the library's default generator).
     """
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-        raise DomainError(f"dropout: p must be a probability in [0, 1), got {p!r}")
+    p = check_probability("dropout", p)
     if not training or p == 0:
         return x
     data = _raw(x)
     if data.dtype.kind != "f":
         raise DTypeError(f"dropout: expected a floating tensor, got {data.dtype}")
+    if p == 1:  # every element dropped: zeros that stay in the graph (zero gradient)
+        return x * data.dtype.type(0)
     # uniforms drawn in the tensor's own precision: half the work and memory of float64 for
     # a float32 model (numpy draws float32 or float64 only)
     draw_dtype = np.float64 if data.dtype == np.float64 else np.float32
     keep = get_generator(generator).random(data.shape, dtype=draw_dtype) >= p
     mask = keep * data.dtype.type(1 / (1 - p))  # float mask in x's dtype
     return x * mask
+
+
+def check_probability(owner: str, p: Any) -> float:
+    """A dropout probability (a Python or numpy real, not a bool) in ``[0, 1]``, as a float."""
+    try:
+        return check_real(owner, "p", p, low=0.0, high=1.0)
+    except (DomainError, DTypeError):
+        raise DomainError(f"{owner}: p must be a probability in [0, 1], got {p!r}") from None
 
 
 # --------------------------------------------------------------------------- losses

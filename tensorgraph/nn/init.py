@@ -58,6 +58,8 @@ def _fill(tensor: Tensor, values: Any) -> Tensor:
     """Write ``values`` into ``tensor``'s array in place (no graph) and bump its version."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"nn.init: expected a Tensor, got {type(tensor).__name__}")
+    if not tensor._data.flags.writeable:  # the user's read-only array: the tensor gets its own
+        tensor._data = np.array(tensor._data, copy=True)
     np.copyto(tensor._data, values, casting="unsafe")
     tensor._bump_version()
     return tensor

@@ -12,11 +12,12 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from ..dtypes import get_default_dtype
-from ..errors import DomainError, ShapeError
+from ..errors import DomainError, DTypeError, ShapeError
 from ..ops import flatten as _flatten_all
 from ..ops import reshape
 from . import functional as F
 from . import init
+from ._checks import check_count, check_real
 from .batchnorm import BatchNorm1d
 from .dropout import Dropout
 from .init import GeneratorLike, get_generator
@@ -76,11 +77,10 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  dtype: DTypeLike | None = None, generator: GeneratorLike = None) -> None:
         super().__init__()
-        for label, n in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
-                raise DomainError(f"Linear: {label} must be a positive int, got {n!r}")
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
+        self.in_features = check_count("Linear", "in_features", in_features)
+        self.out_features = check_count("Linear", "out_features", out_features)
+        if not isinstance(bias, (bool, np.bool_)):
+            raise DTypeError(f"Linear: bias must be True or False, got {bias!r}")
         dt = _float_dtype(dtype, "Linear")
         rng = get_generator(generator)
         bound = 1 / math.sqrt(self.in_features)
@@ -166,7 +166,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = check_real("LeakyReLU", "negative_slope", negative_slope)
 
     def forward(self, x: Any) -> Any:
         return F.leaky_relu(x, self.negative_slope)
@@ -319,8 +319,11 @@ class MLP(Sequential):
         if init not in ("default", "kaiming", "xavier"):
             raise DomainError(f"MLP: init must be 'default', 'kaiming' or 'xavier', "
                               f"got {init!r}")
-        if isinstance(dropout, bool) or not 0 <= dropout < 1:
-            raise DomainError(f"MLP: dropout must be in [0, 1), got {dropout!r}")
+        try:
+            dropout = check_real("MLP", "dropout", dropout, low=0.0, high=1.0, high_open=True)
+        except (DomainError, DTypeError):
+            raise DomainError(f"MLP: dropout must be in [0, 1), got {dropout!r}") from None
+        sizes = [check_count("MLP", f"sizes[{i}]", n) for i, n in enumerate(sizes)]
         rng = get_generator(generator)
         layers: list[tuple[Linear, str]] = []
         for n_in, n_out in itertools.pairwise(sizes[:-1]):

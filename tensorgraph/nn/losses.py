@@ -12,6 +12,11 @@ __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "NLLLo
 
 
 class _Loss(Module):
+    #: What the loss reads its input as: True for logits, False for probabilities, None when
+    #: that question does not apply. The training metrics read one-column outputs the same
+    #: way (see :func:`tensorgraph.training.metrics.output_is_logits`).
+    expects_logits: bool | None = None
+
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
         F._check_reduction(reduction, type(self).__name__)
@@ -29,6 +34,8 @@ class BCEWithLogitsLoss(_Loss):
     classification (pair it with a model that outputs logits, e.g. ``MLP(output=None)``).
     """
 
+    expects_logits = True
+
     def forward(self, input: Any, target: Any) -> Any:
         return F.binary_cross_entropy_with_logits(input, target, self.reduction)
 
@@ -36,6 +43,8 @@ class BCEWithLogitsLoss(_Loss):
 class BCELoss(_Loss):
     r"""Binary cross-entropy of probabilities (clipped to ``[eps, 1 - eps]``); see
     :func:`~tensorgraph.nn.functional.binary_cross_entropy`."""
+
+    expects_logits = False
 
     def __init__(self, reduction: str = "mean", eps: float = 1e-7) -> None:
         super().__init__(reduction)
@@ -49,6 +58,8 @@ class CrossEntropyLoss(_Loss):
     r"""Cross-entropy of logits with integer labels or probability targets:
     :math:`-\log\operatorname{softmax}(z)_y`; see
     :func:`~tensorgraph.nn.functional.cross_entropy`."""
+
+    expects_logits = True
 
     def forward(self, input: Any, target: Any) -> Any:
         return F.cross_entropy(input, target, self.reduction)

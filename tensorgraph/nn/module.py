@@ -203,9 +203,17 @@ class Module:
         self.__dict__.pop(name, None)
 
     # ------------------------------------------------------------------ traversal
-    def named_modules(self, prefix: str = "", _memo: set[int] | None = None
-                      ) -> Iterator[tuple[str, Module]]:
-        """Yield ``(name, module)`` for this module and every descendant, each once."""
+    def named_modules(self, prefix: str = "", _memo: set[int] | None = None,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """Yield ``(name, module)`` for this module and every descendant.
+
+        With ``remove_duplicate`` (the default, as in PyTorch) a module reachable by several
+        paths (used twice in a ``Sequential``) is yielded once, under its first name;
+        otherwise under every name. A module that contains itself is refused.
+        """
+        if not remove_duplicate:
+            yield from self._every_named_module(prefix, ())
+            return
         memo = set() if _memo is None else _memo
         if id(self) in memo:
             return
@@ -214,6 +222,18 @@ class Module:
         for name, child in self._modules.items():
             if child is not None:
                 yield from child.named_modules(f"{prefix}.{name}" if prefix else name, memo)
+
+    def _every_named_module(self, prefix: str, ancestors: tuple[int, ...]
+                            ) -> Iterator[tuple[str, Module]]:
+        if id(self) in ancestors:
+            raise ValueError(f"{type(self).__name__} at {prefix!r} contains itself; a module "
+                             f"tree must not have cycles")
+        yield prefix, self
+        inner = (*ancestors, id(self))
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child._every_named_module(f"{prefix}.{name}" if prefix else name,
+                                                     inner)
 
     def modules(self) -> Iterator[Module]:
         """Yield this module and every descendant, each once."""
@@ -233,19 +253,27 @@ class Module:
         for _, child in self.named_children():
             yield child
 
-    def _named_members(self, table: str, recurse: bool) -> Iterator[tuple[str, Tensor]]:
+    def _named_members(self, table: str, recurse: bool, remove_duplicate: bool
+                       ) -> Iterator[tuple[str, Tensor]]:
         seen: set[int] = set()
-        mods = self.named_modules() if recurse else iter([("", self)])
+        mods = (self.named_modules(remove_duplicate=remove_duplicate) if recurse
+                else iter([("", self)]))
         for prefix, module in mods:
             for name, value in getattr(module, table).items():
-                if value is None or id(value) in seen:
+                if value is None or (remove_duplicate and id(value) in seen):
                     continue
                 seen.add(id(value))
                 yield (f"{prefix}.{name}" if prefix else name), value
 
-    def named_parameters(self, recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
-        """Yield ``(name, parameter)`` in registration order; a shared parameter once."""
-        for name, p in self._named_members("_parameters", recurse):
+    def named_parameters(self, recurse: bool = True, remove_duplicate: bool = True
+                         ) -> Iterator[tuple[str, Parameter]]:
+        """Yield ``(name, parameter)`` in registration order.
+
+        A parameter reachable under several names (a module used twice, tied weights) is
+        yielded once, under its first name, unless ``remove_duplicate=False`` (PyTorch's
+        argument), which yields every name.
+        """
+        for name, p in self._named_members("_parameters", recurse, remove_duplicate):
             assert isinstance(p, Parameter)
             yield name, p
 
@@ -254,12 +282,14 @@ class Module:
         for _, p in self.named_parameters(recurse):
             yield p
 
-    def named_buffers(self, recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
-        """Yield ``(name, buffer)`` for the registered buffers."""
-        yield from self._named_members("_buffers", recurse)
+    def named_buffers(self, recurse: bool = True, remove_duplicate: bool = True
+                      ) -> Iterator[tuple[str, Tensor]]:
+        """Yield ``(name, buffer)`` for the registered buffers (a shared one once, unless
+        ``remove_duplicate=False``)."""
+        yield from self._named_members("_buffers", recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
-        """Yield the registered buffers."""
+        """Yield the registered buffers, each once."""
         for _, b in self.named_buffers(recurse):
             yield b
 
@@ -319,23 +349,21 @@ class Module:
         """Return every parameter and persistent buffer by dotted name, as array copies.
 
         The arrays are copies, so a saved snapshot does not change while training
-        continues (``load_state_dict`` restores it). Shared parameters appear under every
-        name they are registered under, as in PyTorch.
+        continues (``load_state_dict`` restores it). As in PyTorch, a shared tensor (a
+        module used twice, tied weights) appears under every name it is reachable by, and
+        those names share one array.
         """
         state: dict[str, np.ndarray] = {}
-        for prefix, module in self.named_modules():
-            dot = f"{prefix}." if prefix else ""
-            for name, p in module._parameters.items():
-                if p is not None:
-                    state[dot + name] = p._data.copy()
-            for name, b in module._buffers.items():
-                if b is not None and name not in module._non_persistent:
-                    state[dot + name] = b._data.copy()
+        copies: dict[int, np.ndarray] = {}  # one copy per shared tensor: its names share it
+        for key, t in self._state_tensors().items():
+            if id(t) not in copies:
+                copies[id(t)] = t._data.copy()
+            state[key] = copies[id(t)]
         return state
 
     def _state_tensors(self) -> dict[str, Tensor]:
         entries: dict[str, Tensor] = {}
-        for prefix, module in self.named_modules():
+        for prefix, module in self.named_modules(remove_duplicate=False):
             dot = f"{prefix}." if prefix else ""
             for name, p in module._parameters.items():
                 if p is not None:
@@ -356,6 +384,13 @@ class Module:
             When True (the default), missing and unexpected keys are errors. Entries of the
             wrong shape or dtype are errors either way.
 
+        Notes
+        -----
+        A shared tensor (a module used twice) is listed under each of its names by
+        :meth:`state_dict`; loading sets it from whichever of those names are given. When
+        several are given they must hold equal values: PyTorch silently keeps the last one,
+        tensorgraph refuses the disagreement (it is a corrupted or hand-edited state dict).
+
         Returns
         -------
         IncompatibleKeys
@@ -372,18 +407,25 @@ class Module:
         unexpected = [k for k in state_dict if k not in own]
         problems: list[str] = []
         values: dict[str, np.ndarray] = {}
+        first_key: dict[int, str] = {}  # a shared tensor: the first of its names given
         for key, target in own.items():
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
+            array = value._data if isinstance(value, Tensor) else np.asarray(value)
             if array.shape != target.shape:
                 problems.append(f"  {key}: shape {array.shape} in the state dict, "
                                 f"{target.shape} in the model")
             elif array.dtype != target.dtype:
                 problems.append(f"  {key}: dtype {array.dtype} in the state dict, "
                                 f"{target.dtype} in the model")
+            elif id(target) in first_key:
+                other = first_key[id(target)]
+                if not _same_values(values[other], array):
+                    problems.append(f"  {other} and {key} name one shared tensor but hold "
+                                    f"different values; make them equal or give only one")
             else:
+                first_key[id(target)] = key
                 values[key] = array
         if strict:
             problems += [f"  missing key: {k}" for k in missing]
@@ -393,8 +435,11 @@ class Module:
                                  f"{type(self).__name__}:\n" + "\n".join(problems))
         for key, array in values.items():
             target = own[key]
-            np.copyto(target._data, array)
-            target._bump_version()  # a graph that saved the old value must not use it
+            if target._data.flags.writeable:
+                np.copyto(target._data, array)
+            else:  # a read-only array (the user's own): the tensor gets a copy of its own
+                target._data = np.array(array, copy=True)
+            target._bump_version()  # a graph that saved the old value must not use the new one
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ printing
@@ -416,6 +461,11 @@ class Module:
 
     def __dir__(self) -> list[str]:
         return sorted({*super().__dir__(), *self._parameters, *self._modules, *self._buffers})
+
+
+def _same_values(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal arrays (NaN equal to NaN: a NaN weight saved twice is still one value)."""
+    return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
 
 
 def _forget(name: str, *tables: dict[str, Any]) -> None:

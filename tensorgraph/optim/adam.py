@@ -84,17 +84,19 @@ class Adam(Optimizer):
 
     def _check_group(self, group: ParamGroup) -> None:
         name = type(self).__name__
-        check_hparam(name, "lr", group["lr"])
+        group["lr"] = check_hparam(name, "lr", group["lr"])
         betas = group["betas"]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise DTypeError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
-        check_hparam(name, "betas[0]", betas[0], high=1.0, high_open=True)
-        check_hparam(name, "betas[1]", betas[1], high=1.0, high_open=True)
-        check_hparam(name, "eps", group["eps"], low_open=True)
-        check_hparam(name, "weight_decay", group["weight_decay"])
-        check_flag(name, "amsgrad", group["amsgrad"])
-        check_flag(name, "maximize", group["maximize"])
-        check_flag(name, "eps_inside_sqrt", group["eps_inside_sqrt"])
+        group["betas"] = (
+            check_hparam(name, "betas[0]", betas[0], high=1.0, high_open=True),
+            check_hparam(name, "betas[1]", betas[1], high=1.0, high_open=True),
+        )
+        group["eps"] = check_hparam(name, "eps", group["eps"], low_open=True)
+        group["weight_decay"] = check_hparam(name, "weight_decay", group["weight_decay"])
+        group["amsgrad"] = check_flag(name, "amsgrad", group["amsgrad"])
+        group["maximize"] = check_flag(name, "maximize", group["maximize"])
+        group["eps_inside_sqrt"] = check_flag(name, "eps_inside_sqrt", group["eps_inside_sqrt"])
         if self._decoupled and group["lr"] * group["weight_decay"] > 1:
             raise DomainError(
                 f"{name}: lr * weight_decay = {group['lr'] * group['weight_decay']!r} > 1 "

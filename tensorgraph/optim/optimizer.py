@@ -44,12 +44,17 @@ def check_hparam(
 ) -> float:
     """Check that a real hyper-parameter lies in an interval; return it as a float.
 
-    Raises :class:`~tensorgraph.errors.DTypeError` for a value that is not a real number
-    (booleans included) and :class:`~tensorgraph.errors.DomainError` for one outside the
-    interval (NaN included), both naming ``owner`` and ``name``.
+    Python and numpy reals are accepted (``np.float32(1e-3)``) and returned as a Python
+    float, which the optimizers store: a numpy float32 hyper-parameter would otherwise do the
+    bias corrections of a float64 model in float32. Raises
+    :class:`~tensorgraph.errors.DTypeError` for a value that is not a real number (booleans
+    included) and :class:`~tensorgraph.errors.DomainError` for one outside the interval
+    (NaN included), both naming ``owner`` and ``name``.
     """
     # fast path first: this runs for every group at every step
-    if type(value) is not float and (isinstance(value, bool) or not isinstance(value, Real)):
+    if type(value) is not float and (
+        isinstance(value, (bool, np.bool_)) or not isinstance(value, Real)
+    ):
         raise DTypeError(f"{owner}: {name} must be a real number, got {value!r}")
     v = float(value)
     above = v > low if low_open else v >= low
@@ -99,6 +104,8 @@ class Optimizer:
         # work arrays reused across steps; not part of the state (nothing to checkpoint)
         self._scratch: dict[Tensor, np.ndarray] = {}
         self._grad_scratch: dict[Tensor, np.ndarray] = {}
+        # the array each parameter had when last checked by _make_ready
+        self._ready: dict[Tensor, np.ndarray] = {}
         if isinstance(params, (Tensor, dict)):
             raise DTypeError(
                 f"{name}: params must be an iterable of Tensors or of dicts (parameter "
@@ -216,7 +223,11 @@ class Optimizer:
         raise NotImplementedError
 
     def _grad_array(self, p: Tensor) -> np.ndarray | None:
-        """The gradient array of ``p``, checked against the parameter (None: no gradient)."""
+        """The gradient array of ``p``, checked against the parameter (None: no gradient).
+
+        Also readies ``p`` for an in-place update: its array must be writable, and its state
+        arrays follow its dtype (see :meth:`_follow_dtype`).
+        """
         g = p.grad
         if g is None:
             return None
@@ -230,13 +241,65 @@ class Optimizer:
             raise DTypeError(
                 f"{type(self).__name__}: {data.dtype} gradient for a {p._data.dtype} parameter"
             )
+        param = p._data
+        # checked once per array: again only when the parameter got a new one (Module.to,
+        # p.data = ...), so a steady-state step pays one dict lookup here
+        if self._ready.get(p) is not param:
+            self._make_ready(p)
+            self._ready[p] = param
         return data
+
+    def _make_ready(self, p: Tensor) -> None:
+        """Check ``p``'s (new) array and fit its state and work arrays to it."""
+        param = p._data
+        if not param.flags.writeable:
+            raise DomainError(
+                f"{type(self).__name__}: {self._where(p)} (shape {p.shape}) holds a read-only "
+                f"array, which step() cannot update in place; give the parameter an array of "
+                f"its own (p.data = np.array(p.data))"
+            )
+        state = self.state.get(p)
+        if state:
+            self._follow_dtype(p, state)
+        for table in (self._scratch, self._grad_scratch):
+            work = table.get(p)
+            if work is not None and (work.dtype != param.dtype or work.shape != param.shape):
+                del table[p]
+
+    def _follow_dtype(self, p: Tensor, state: dict[str, Any]) -> None:
+        """Cast ``p``'s state arrays (moments, momentum buffers) to ``p``'s dtype.
+
+        A model cast with ``Module.to(np.float64)`` after some steps keeps its Parameter
+        objects but gives them float64 arrays; the state follows, as PyTorch casts state to
+        its parameter's dtype when loading it. Moments kept in float32 would silently make a
+        float64 model's updates float32-accurate.
+        """
+        dtype, shape = p._data.dtype, p._data.shape
+        for key, value in state.items():
+            if not isinstance(value, np.ndarray):
+                continue
+            if value.shape != shape:  # the user gave the parameter an array of a new shape
+                raise ShapeError(
+                    f"{type(self).__name__}: state {key!r} of {self._where(p)} has shape "
+                    f"{value.shape} but the parameter now has shape {shape}; build a new "
+                    f"optimizer for the reshaped parameter"
+                )
+            if value.dtype != dtype:
+                state[key] = value.astype(dtype)
+
+    def _where(self, p: Tensor) -> str:
+        """``parameter i of group j``, for messages."""
+        for j, group in enumerate(self.param_groups):
+            for i, q in enumerate(group["params"]):
+                if q is p:
+                    return f"parameter {i} of group {j}"
+        return "a parameter"
 
     def _buffers(self, p: Tensor, need_grad: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """Work arrays for ``p``: the scratch array and, if ``need_grad``, the array holding
         the effective gradient. Allocated once, reused by every later step."""
         tmp = self._scratch.get(p)
-        if tmp is None:
+        if tmp is None:  # (dropped by _make_ready when the parameter's array changed)
             tmp = self._scratch[p] = np.empty_like(p._data)
         if not need_grad:
             return tmp, None
@@ -319,6 +382,7 @@ class Optimizer:
             new_groups.append(new_group)
         self.state = new_state
         self.param_groups = new_groups
+        self._ready.clear()  # check every parameter against its new state at the next step
 
     def _all_params(self) -> list[Tensor]:
         return [p for g in self.param_groups for p in g["params"]]

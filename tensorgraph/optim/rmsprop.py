@@ -68,13 +68,13 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: ParamGroup) -> None:
-        check_hparam("RMSprop", "lr", group["lr"])
-        check_hparam("RMSprop", "alpha", group["alpha"], high=1.0, high_open=True)
-        check_hparam("RMSprop", "eps", group["eps"], low_open=True)
-        check_hparam("RMSprop", "momentum", group["momentum"])
-        check_hparam("RMSprop", "weight_decay", group["weight_decay"])
-        check_flag("RMSprop", "centered", group["centered"])
-        check_flag("RMSprop", "maximize", group["maximize"])
+        group["lr"] = check_hparam("RMSprop", "lr", group["lr"])
+        group["alpha"] = check_hparam("RMSprop", "alpha", group["alpha"], high=1.0, high_open=True)
+        group["eps"] = check_hparam("RMSprop", "eps", group["eps"], low_open=True)
+        group["momentum"] = check_hparam("RMSprop", "momentum", group["momentum"])
+        group["weight_decay"] = check_hparam("RMSprop", "weight_decay", group["weight_decay"])
+        group["centered"] = check_flag("RMSprop", "centered", group["centered"])
+        group["maximize"] = check_flag("RMSprop", "maximize", group["maximize"])
 
     def _step_group(self, group: ParamGroup) -> None:
         lr: float = group["lr"]

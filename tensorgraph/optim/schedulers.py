@@ -12,7 +12,10 @@ schedule after ``T_max`` epochs.
 from __future__ import annotations
 
 import math
+from numbers import Integral
 from typing import Any, SupportsFloat
+
+import numpy as np
 
 from ..errors import DomainError, DTypeError
 from .optimizer import Optimizer, check_hparam
@@ -33,11 +36,11 @@ def _check_optimizer(owner: str, optimizer: Any) -> Optimizer:
 
 
 def _check_count(owner: str, name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral):
         raise DTypeError(f"{owner}: {name} must be an int, got {value!r}")
     if value < low:
         raise DomainError(f"{owner}: {name} must be >= {low}, got {value}")
-    return value
+    return int(value)
 
 
 class LRScheduler:

@@ -73,12 +73,15 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: ParamGroup) -> None:
-        check_hparam("SGD", "lr", group["lr"])
-        momentum = check_hparam("SGD", "momentum", group["momentum"])
-        dampening = check_hparam("SGD", "dampening", group["dampening"], high=1.0)
-        check_hparam("SGD", "weight_decay", group["weight_decay"])
-        check_flag("SGD", "maximize", group["maximize"])
-        if check_flag("SGD", "nesterov", group["nesterov"]) and (momentum <= 0 or dampening != 0):
+        group["lr"] = check_hparam("SGD", "lr", group["lr"])
+        momentum = group["momentum"] = check_hparam("SGD", "momentum", group["momentum"])
+        dampening = group["dampening"] = check_hparam(
+            "SGD", "dampening", group["dampening"], high=1.0
+        )
+        group["weight_decay"] = check_hparam("SGD", "weight_decay", group["weight_decay"])
+        group["maximize"] = check_flag("SGD", "maximize", group["maximize"])
+        group["nesterov"] = check_flag("SGD", "nesterov", group["nesterov"])
+        if group["nesterov"] and (momentum <= 0 or dampening != 0):
             raise DomainError(
                 f"SGD: nesterov momentum needs momentum > 0 and dampening = 0, got "
                 f"momentum={group['momentum']!r}, dampening={group['dampening']!r}"

@@ -5,6 +5,10 @@ A callback overrides any of ``on_train_begin``, ``on_epoch_begin``, ``on_batch_e
 :class:`FitState` of the run (model, optimizer, history, current epoch); calling
 ``state.stop(reason)`` ends training after the current batch.
 
+``on_train_end`` runs however ``fit`` ends, also when it raises (a loss that fails, a
+KeyboardInterrupt), so a callback releases what it holds there; ``state.error`` is then the
+exception, which ``fit`` re-raises after every callback has run.
+
 Names and behaviour follow Keras (``EarlyStopping``, ``ModelCheckpoint``, ``TerminateOnNaN``,
 ``CSVLogger``).
 """
@@ -52,6 +56,8 @@ class FitState:
     stop_reason: str | None = None
     stop_warned: bool = False
     notes: list[str] = field(default_factory=list)
+    #: The exception that is ending ``fit``, when ``on_train_end`` runs because of one.
+    error: BaseException | None = None
 
     def stop(self, reason: str, warn: bool = False) -> None:
         """End training after the current batch, recording ``reason`` in the history.
@@ -188,6 +194,8 @@ class EarlyStopping(Callback):
             )
 
     def on_train_end(self, logs: dict[str, float]) -> None:
+        if self.state.error is not None:  # fit is failing: leave the model as it is
+            return
         if self.restore_best_weights and self._best_state is not None:
             self.state.model.load_state_dict(self._best_state)
             self.state.notes.append(
@@ -320,6 +328,7 @@ class CSVLogger(Callback):
         self._file.flush()
 
     def on_train_end(self, logs: dict[str, float]) -> None:
+        # also run when fit raises: the rows written so far stay, the file is closed
         if self._file is not None:
             self._file.close()
             self._file = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -18,9 +19,9 @@ import numpy as np
 from ..autograd import no_grad
 from ..data.loader import DataLoader, Dataset, TensorDataset
 from ..errors import DomainError, DTypeError
-from .callbacks import Callback, FitState
+from .callbacks import Callback, FitState, TrainingWarning
 from .history import History
-from .metrics import Metric, get_metric
+from .metrics import Metric, conflict, get_metric, output_is_logits
 
 __all__ = ["evaluate", "fit", "predict"]
 
@@ -45,10 +46,39 @@ def _loader(
         raise TypeError(
             f"{where}: expected (X, y), a Dataset or a DataLoader, got {type(data).__name__}"
         )
+    if batch_size is None and len(dataset) == 0:
+        raise DomainError(f"{where}: the data is empty (0 samples)")
     size = len(dataset) if batch_size is None else batch_size
     if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
         raise DomainError(f"{where}: batch_size must be a positive integer, got {batch_size!r}")
     return DataLoader(dataset, batch_size=int(size), shuffle=shuffle, seed=seed)
+
+
+def _check_not_empty(loader: DataLoader, where: str) -> None:
+    """No batch at all would log a NaN loss and no metric: refuse it instead."""
+    if len(loader) == 0:
+        n = len(loader.dataset)
+        detail = (
+            "0 samples"
+            if n == 0
+            else f"{n} samples, fewer than batch_size={loader.batch_size} with drop_last=True"
+        )
+        raise DomainError(f"{where}: the data gives no batch ({detail})")
+
+
+def _resolve_metrics(
+    specs: Iterable[str | Metric | Callable[[Any, Any], float]] | None, model: Any, loss: Any
+) -> list[Metric]:
+    """The metrics, with how to read one-column outputs decided from the model and the loss
+    where the user left it open (see :func:`~tensorgraph.training.metrics.output_is_logits`)."""
+    metrics = [get_metric(m) for m in specs or ()]
+    if not metrics:
+        return metrics
+    from_logits, _ = output_is_logits(model, loss)
+    clash = conflict(model, loss)
+    if clash is not None:
+        warnings.warn(clash, TrainingWarning, stacklevel=3)
+    return [m.resolved(from_logits) for m in metrics]
 
 
 def _check_dtype(model: Any, x: Any, where: str) -> None:
@@ -160,8 +190,11 @@ def fit(
     metrics : iterable, optional
         Names (``"accuracy"``, ``"precision"``, ``"recall"``, ``"f1"``), :class:`Metric`
         objects or functions ``f(output, target) -> float``, computed over each whole epoch
-        (not averaged over batches). Binary outputs are read as logits by default; use
-        ``Accuracy(from_logits=False)`` for a model that outputs probabilities.
+        (not averaged over batches). One-column (binary) outputs are read as probabilities
+        when the model ends in ``Sigmoid``, as logits when it ends in ``Linear``, otherwise
+        as the loss says (``BCELoss``: probabilities, ``BCEWithLogitsLoss``: logits); when
+        neither tells, pass ``Accuracy(from_logits=...)`` (fit raises at the first batch
+        rather than guess).
     callbacks : iterable of Callback, optional
     seed : int, optional
         Seeds the shuffling of the training batches (the same seed gives the same batches);
@@ -180,10 +213,12 @@ def fit(
         The loss (mean over the samples of the epoch, as computed while training) and the
         metrics of every epoch, for the training and validation data, and ``lr``.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 0:
         raise DomainError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
+    epochs = int(epochs)
     train_loader = _loader(train, batch_size, shuffle, seed, "fit")
-    metric_list = [get_metric(m) for m in metrics or ()]
+    _check_not_empty(train_loader, "fit")
+    metric_list = _resolve_metrics(metrics, model, loss)
     callback_list = list(callbacks or ())
     history = History()
     history.params = {
@@ -196,6 +231,7 @@ def fit(
         callback.set_state(state)
     was_training = bool(getattr(model, "training", True))
     bar = _Progress(progress, epochs, description)
+    finished = False
     try:
         for callback in callback_list:
             callback.on_train_begin({})
@@ -220,9 +256,14 @@ def fit(
             bar.epoch(epoch, logs, time.perf_counter() - started)
             if state.stop_training:
                 break
-        for callback in callback_list:
-            callback.on_train_end(history.last())
+        finished = True
+    except BaseException as error:
+        state.error = error
+        raise
     finally:
+        # on_train_end runs however training ended, so every callback can release what it
+        # holds (CSVLogger's file); after an error the error stays the one that propagates
+        _end_callbacks(callback_list, history.last(), failed=not finished)
         bar.close()
         model.train(was_training)
     history.stop_reason = state.stop_reason
@@ -230,6 +271,18 @@ def fit(
     for message in ([unseen] if unseen else []) + state.notes:
         bar.note(message)
     return history
+
+
+def _end_callbacks(callbacks: Sequence[Callback], logs: dict[str, float], failed: bool) -> None:
+    first: BaseException | None = None
+    for callback in callbacks:
+        try:
+            callback.on_train_end(logs)
+        except Exception as exc:  # the others still clean up
+            if first is None:
+                first = exc
+    if first is not None and not failed:
+        raise first
 
 
 def _train_epoch(
@@ -252,10 +305,14 @@ def _train_epoch(
                 f"fit: each sample must be (inputs, target), the data gives {len(fields)} fields"
             )
         x, y = fields
-        if batch == 0 and state.epoch == 0:
+        first = batch == 0 and state.epoch == 0
+        if first:
             _check_dtype(model, x, "fit")
         optimizer.zero_grad()
         output = model(x)
+        if first:
+            for metric in metrics:  # a metric that cannot read these outputs fails now
+                metric.check(output._data, y._data)
         value = loss(output, y)
         value.backward()
         optimizer.step()
@@ -302,7 +359,8 @@ def evaluate(
         ``{"loss": ..., "<metric>": ...}``.
     """
     loader = _loader(data, batch_size, False, None, "evaluate")
-    metric_list = [get_metric(m) for m in metrics or ()]
+    _check_not_empty(loader, "evaluate")
+    metric_list = _resolve_metrics(metrics, model, loss)
     was_training = bool(getattr(model, "training", False))
     model.eval()
     total, count = 0.0, 0

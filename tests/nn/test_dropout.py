@@ -1,4 +1,4 @@
-"""Inverted dropout: the mask, its scaling, its gradient, eval mode, p = 0 and bad p."""
+"""Inverted dropout: the mask, its scaling, its gradient, eval mode, p = 0, p = 1 and bad p."""
 
 from __future__ import annotations
 
@@ -40,12 +40,40 @@ def test_eval_and_p_zero_return_the_input_itself() -> None:
     assert F.dropout(x, 0.9, training=False) is x
 
 
-@pytest.mark.parametrize("p", [-0.1, 1.0, 1.5, True, "0.5"])
+@pytest.mark.parametrize("p", [-0.1, 1.5, True, np.bool_(True), "0.5", float("nan"), None])
 def test_p_outside_unit_interval_is_a_clear_error(p: object) -> None:
-    with pytest.raises(DomainError, match="p must be a probability in \\[0, 1\\)"):
+    with pytest.raises(DomainError, match="Dropout: p must be a probability in \\[0, 1\\]"):
         nn.Dropout(p)  # type: ignore[arg-type]
     with pytest.raises(DomainError, match="dropout: p must be"):
         F.dropout(tg.ones(2), p)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("p", [np.float32(0.5), np.float64(0.25), np.int64(0), 0, 1])
+def test_numpy_and_integer_probabilities_are_accepted(p: object) -> None:
+    drop = nn.Dropout(p, generator=0)  # type: ignore[arg-type]
+    assert type(drop.p) is float and drop.p == float(p)  # type: ignore[arg-type]
+    y = drop(tg.ones(1000))
+    assert y.dtype == np.float32
+    scale = np.float32(1 / (1 - drop.p)) if drop.p < 1 else np.float32(0)
+    assert set(np.unique(y.numpy()).tolist()) <= {0.0, float(scale)}
+
+
+def test_p_one_drops_everything_with_a_zero_gradient_as_pytorch() -> None:
+    x = tg.tensor(np.random.default_rng(0).normal(size=(4, 3)), requires_grad=True)
+    y = nn.Dropout(1.0, generator=0)(x)
+    np.testing.assert_array_equal(y.numpy(), np.zeros((4, 3)))
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((4, 3)))
+    assert nn.Dropout(1.0).eval()(x) is x  # eval mode: the identity, whatever p
+    try:
+        import torch
+    except ImportError:  # the check above stands alone
+        return
+    xt = torch.tensor(x.numpy(), requires_grad=True)
+    yt = torch.nn.Dropout(1.0)(xt)
+    yt.sum().backward()
+    np.testing.assert_array_equal(yt.detach().numpy(), y.numpy())
+    np.testing.assert_array_equal(xt.grad.numpy(), x.grad.numpy())
 
 
 def test_seeded_masks_are_reproducible_and_keep_dtype() -> None:

@@ -29,15 +29,15 @@ def test_binary_metrics_from_logits_and_probabilities_match_the_definitions() ->
     true = rng.integers(0, 2, size=50)
     pred = (logits[:, 0] > 0).astype(int)
     tp, fp, fn = _confusion(pred, true)
-    assert accuracy(logits, true) == pytest.approx(np.mean(pred == true))
-    assert precision(logits, true) == pytest.approx(tp / (tp + fp))
-    assert recall(logits, true) == pytest.approx(tp / (tp + fn))
+    assert accuracy(logits, true, from_logits=True) == pytest.approx(np.mean(pred == true))
+    assert precision(logits, true, from_logits=True) == pytest.approx(tp / (tp + fp))
+    assert recall(logits, true, from_logits=True) == pytest.approx(tp / (tp + fn))
     p, r = tp / (tp + fp), tp / (tp + fn)
-    assert f1_score(logits, true) == pytest.approx(2 * p * r / (p + r))
+    assert f1_score(logits, true, from_logits=True) == pytest.approx(2 * p * r / (p + r))
     probabilities = 1 / (1 + np.exp(-logits))
-    assert accuracy(probabilities, true, from_logits=False) == accuracy(logits, true)
+    assert accuracy(probabilities, true, from_logits=False) == accuracy(logits, true, True)
     assert Accuracy(from_logits=False)(tg.tensor(probabilities), tg.tensor(true)) == (
-        accuracy(logits, true)
+        accuracy(logits, true, from_logits=True)
     )
 
 
@@ -50,9 +50,9 @@ def test_multiclass_accuracy_uses_argmax_and_accepts_one_hot_targets() -> None:
 
 
 def test_degenerate_cases_and_errors() -> None:
-    assert precision(np.array([-1.0, -2.0]), np.array([1, 0])) == 0.0
-    assert recall(np.array([1.0, 2.0]), np.array([0, 0])) == 0.0
-    assert f1_score(np.array([-1.0]), np.array([0])) == 0.0
+    assert precision(np.array([-1.0, -2.0]), np.array([1, 0]), from_logits=True) == 0.0
+    assert recall(np.array([1.0, 2.0]), np.array([0, 0]), from_logits=True) == 0.0
+    assert f1_score(np.array([-1.0]), np.array([0]), from_logits=True) == 0.0
     with pytest.raises(ShapeError, match="binary metric"):
         precision(np.zeros((3, 4)), np.zeros(3, dtype=int))
     with pytest.raises(ShapeError, match="3 outputs but targets of shape"):
