@@ -196,12 +196,18 @@ def test_a_read_only_parameter_array_is_refused_by_step_naming_the_parameter() -
     opt = optim.SGD([{"params": [a]}, {"params": [b]}], lr=0.1)
     frozen = np.zeros(3)
     frozen.flags.writeable = False
-    b.data = frozen  # a user's read-only array given to the parameter
+    b.data = frozen  # a user's read-only array: the parameter takes a copy of it
     a.grad, b.grad = tg.tensor(np.ones(2)), tg.tensor(np.ones(3))
+    opt.step()
+    np.testing.assert_array_equal(b.numpy(), -0.1 * np.ones(3))
+    np.testing.assert_array_equal(frozen, np.zeros(3))  # untouched
+    c = tg.tensor(np.ones(3), requires_grad=True)
+    c._data.flags.writeable = False  # as tensorgraph.testing makes the arrays it checks
+    c.grad = tg.tensor(np.ones(3))
+    opt = optim.SGD([{"params": [a]}, {"params": [c]}], lr=0.1)
     with pytest.raises(DomainError, match=r"SGD: parameter 0 of group 1 \(shape \(3,\)\) holds a "
                                           r"read-only array"):
         opt.step()
-    np.testing.assert_array_equal(frozen, np.zeros(3))  # untouched
 
 
 def test_a_parameter_built_from_a_read_only_array_trains_or_is_refused_clearly() -> None:
