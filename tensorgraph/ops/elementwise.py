@@ -153,8 +153,22 @@ class Power(Op):
     .. math::
         z = x^y,\quad \bar x = \bar z\, y\, x^{y-1},\quad \bar y = \bar z\, z \ln x
 
-    The exponent's gradient is defined for :math:`x > 0`; where :math:`x \le 0` it is taken
-    as 0 (the real power is not differentiable in :math:`y` there).
+    At the edges of the real power the conventions are PyTorch's (``torch.pow``), pinned by
+    ``tests/ops/test_edges.py``:
+
+    * :math:`\bar x = 0` wherever :math:`y = 0`, also at :math:`x = 0` (where the formula
+      would give :math:`0 \cdot \infty`): :math:`x^0 = 1` is constant. At :math:`x = 0` the
+      other exponents follow the formula: :math:`y = 1` gives 1, :math:`y > 1` gives 0,
+      :math:`0 < y < 1` gives :math:`+\infty` and :math:`y < 0` gives :math:`\pm\infty`.
+      Second derivatives are exact too (``x ** arange(3.)`` at 0 has second derivatives
+      0, 0, 2): where :math:`x = y = 0` the VJP evaluates :math:`x^0` instead of
+      :math:`x^{-1}`.
+    * :math:`\bar y = 0` where :math:`x = 0` and :math:`y \ge 0` (as PyTorch);
+      where :math:`x = 0` and :math:`y < 0`, :math:`z = +\infty` and
+      :math:`\bar y = \bar z \cdot (-\infty)`, the limit from :math:`x > 0` (as PyTorch).
+    * :math:`\bar y = 0` where :math:`x < 0`: the real power has no derivative in
+      :math:`y` there. PyTorch gives NaN; tensorgraph keeps the finite 0 (documented in
+      ``docs/reliability.md``).
 
     >>> import tensorgraph as tg
     >>> tg.power(tg.tensor([2.0, 3.0]), 2)
@@ -168,12 +182,23 @@ class Power(Op):
 
     @staticmethod
     def vjp_0(grad: Any, out: Any, x: Any, y: Any) -> Any:
-        return grad * y * x ** (y - 1)
+        if isinstance(y, (int, float)):  # a scalar exponent, the common x ** 2
+            if y == 0:
+                return np.zeros_like(grad)
+            return grad * y * x ** (y - 1)
+        # x ** (y - 1) is 0 ** -1 = inf where x = y = 0: take x ** 0 = 1 there, so the
+        # gradient is 0 * 1 = 0 and its own derivative in x stays finite too
+        both_zero = np.logical_and(x == 0, y == 0)
+        return grad * y * x ** np.where(both_zero, 0, y - 1)
 
     @staticmethod
     def vjp_1(grad: Any, out: Any, x: Any, y: Any) -> Any:
         positive = x > 0
-        return np.where(positive, grad * out * np.log(np.where(positive, x, 1)), 0)
+        log_x = np.where(positive, np.log(np.where(positive, x, 1)), -np.inf)
+        # x > 0: the formula; x = 0 with y < 0: z = inf and ln x = -inf (PyTorch's value);
+        # x = 0 with y >= 0 and x < 0: 0
+        used = np.logical_or(positive, np.logical_and(x == 0, y < 0))
+        return np.where(used, grad * out * log_x, 0)
 
 
 @register

@@ -223,12 +223,22 @@ class Logsumexp(Op):
 
 @register
 class Prod(Op):
-    r"""Product over ``axis``, with a gradient that is right when inputs contain zeros.
+    r"""Product over ``axis``, with first and second derivatives exact at zeros.
 
     .. math:: \bar x_i = \bar z \prod_{j \ne i} x_j
 
-    computed as :math:`z / x_i` when the slice holds no zero, as the product of the others
-    at the single zero of a slice with one zero, and 0 elsewhere.
+    In a slice with no zero the product of the others is :math:`z / x_i`. Where a slice holds
+    zeros, with :math:`P` the product of its non-zero entries and :math:`Z` the product of
+    its zero entries (as functions of them, so their derivatives survive under
+    ``create_graph``):
+
+    * a non-zero entry gets :math:`Z P / x_i`;
+    * a zero entry gets :math:`P` when it is the slice's only zero, :math:`x_k P` when
+      :math:`x_k` is the slice's other zero, and 0 when there are three or more zeros.
+
+    Each is :math:`\prod_{j \ne i} x_j` with the same first derivatives, so the Hessian is
+    exact (and symmetric) with any number of zeros; third derivatives with three or more
+    zeros in one slice are not.
 
     >>> import tensorgraph as tg
     >>> tg.prod(tg.tensor([2.0, 3.0]))
@@ -247,16 +257,23 @@ class Prod(Op):
     @staticmethod
     def vjp_0(grad: Any, out: Any, x: Any, axis: tuple[int, ...] = (),
               keepdims: bool = False) -> Any:
+        spread = unreduce(grad, x.shape, axis, keepdims)
         is_zero = x == 0
+        if type(x) is np.ndarray and not is_zero.any():  # the common case, first order
+            return spread * unreduce(out, x.shape, axis, keepdims) / x
         zeros = np.sum(is_zero, axis=axis, keepdims=True)
         safe_x = np.where(is_zero, 1, x)
-        product_of_nonzeros = np.prod(safe_x, axis=axis, keepdims=True)
-        others = np.where(
-            is_zero,
-            np.where(zeros == 1, product_of_nonzeros, 0),
-            np.where(zeros == 0, product_of_nonzeros / safe_x, 0),
-        )
-        return unreduce(grad, x.shape, axis, keepdims) * others
+        nonzero_product = np.prod(safe_x, axis=axis, keepdims=True)  # P
+        zero_product = np.prod(np.where(is_zero, x, 1), axis=axis, keepdims=True)  # Z
+        # at a zero entry, the product of the slice's other zeros: 1 if it is the only one,
+        # the other one's value (sum of the zeros minus itself) if there are two, else 0
+        other_zeros = np.where(
+            zeros == 1, 1,
+            np.where(zeros == 2, np.sum(np.where(is_zero, x, 0), axis=axis, keepdims=True) - x,
+                     0))
+        others = np.where(is_zero, other_zeros * nonzero_product,
+                          zero_product * nonzero_product / safe_x)
+        return spread * others
 
 
 def _reduce(op: type[Op], x: Any, axis: Axis, keepdims: bool, **extra: Any) -> Tensor:
