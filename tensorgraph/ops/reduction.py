@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..broadcast import Axis, normalize_axis, unreduce
+from ..errors import DomainError, ShapeError
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -96,12 +97,16 @@ class Mean(Op):
 
 @register
 class Var(Op):
-    r"""Variance over ``axis`` with ``ddof`` (0 by default, as numpy).
+    r"""Variance over ``axis`` with ``ddof`` (0 by default, as numpy; any real number).
 
-    .. math:: z = \frac{1}{n - \mathrm{ddof}} \sum (x_i - \mu)^2,\quad
-              \bar x_i = \bar z \frac{2 (x_i - \mu)}{n - \mathrm{ddof}}
+    .. math:: z = \frac{1}{d} \sum (x_i - \mu)^2,\quad
+              \bar x_i = \bar z \frac{2 (x_i - \mu)}{d},\quad
+              d = \max(n - \mathrm{ddof}, 0)
 
     (The mean's own gradient term vanishes because :math:`\sum (x_i - \mu) = 0`.)
+    As numpy, ``ddof >= n`` gives :math:`d = 0`: the variance is inf (nan for a constant
+    slice or an empty axis) with numpy's ``RuntimeWarning``, and the gradient is the same
+    formula (infinite where :math:`x_i \ne \mu`, nan where :math:`x_i = \mu`).
 
     >>> import tensorgraph as tg
     >>> tg.var(tg.tensor([1.0, 3.0]))
@@ -115,17 +120,21 @@ class Var(Op):
     ])
 
     @staticmethod
-    def forward(x: Any, axis: tuple[int, ...] = (), ddof: int = 0,
+    def forward(x: Any, axis: tuple[int, ...] = (), ddof: float = 0,
                 keepdims: bool = False) -> Any:
         return np.var(x, axis=axis, ddof=ddof, keepdims=keepdims)
 
     reference = forward
 
     @staticmethod
-    def vjp_0(grad: Any, out: Any, x: Any, axis: tuple[int, ...] = (), ddof: int = 0,
+    def vjp_0(grad: Any, out: Any, x: Any, axis: tuple[int, ...] = (), ddof: float = 0,
               keepdims: bool = False) -> Any:
+        n = _count(x.shape, axis)
+        if n == 0:  # nothing to differentiate (and no mean of an empty slice to warn about)
+            return np.zeros_like(x)
         centred = x - np.mean(x, axis=axis, keepdims=True)
-        scale = 2 / (_count(x.shape, axis) - ddof)
+        dof = builtins.max(n - ddof, 0)
+        scale = 2 / dof if dof > 0 else math.inf  # numpy's divisor: inf for ddof >= n
         return unreduce(grad, x.shape, axis, keepdims) * centred * scale
 
 
@@ -291,23 +300,40 @@ def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return _reduce(Mean, x, axis, keepdims)
 
 
-def var(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-    """Variance over ``axis`` with ``ddof`` delta degrees of freedom; see :class:`Var`."""
+def var(x: Any, axis: Axis = None, ddof: float = 0, keepdims: bool = False) -> Tensor:
+    """Variance over ``axis`` with ``ddof`` delta degrees of freedom; see :class:`Var`.
+
+    ``ddof`` is any finite real number, as in numpy (``0.5`` divides by ``n - 0.5``); with
+    ``ddof >= n`` the result is numpy's inf/nan, with its ``RuntimeWarning``.
+    """
+    if isinstance(ddof, (bool, np.bool_)) or not isinstance(ddof, (int, float, np.integer,
+                                                                     np.floating)):
+        raise TypeError(f"var: ddof must be a real number, got {type(ddof).__name__} {ddof!r}")
+    if not math.isfinite(ddof):
+        raise DomainError(f"var: ddof must be finite, got {ddof!r}")
     axes = normalize_axis(axis, _ndim(x), "var")
-    n = _count(_shape(x), axes)
-    if not 0 <= ddof < builtins.max(n, 1):
-        raise ValueError(f"var: ddof={ddof} must be in [0, {n}) for {n} reduced elements")
-    return Var.apply(x, axis=axes, ddof=int(ddof), keepdims=bool(keepdims))
+    ddof = int(ddof) if isinstance(ddof, (int, np.integer)) else float(ddof)
+    return Var.apply(x, axis=axes, ddof=ddof, keepdims=bool(keepdims))
+
+
+def _extremum(op: type[Op], x: Any, axis: Axis, keepdims: bool) -> Tensor:
+    shape = _shape(x)
+    axes = normalize_axis(axis, len(shape), op.name)
+    if _count(shape, axes) == 0:
+        # numpy: "zero-size array to reduction operation maximum which has no identity"
+        raise ShapeError(f"{op.name}: the {op.name}imum of an empty axis is undefined "
+                         f"(shape {shape}, axis {axis!r}); numpy raises too")
+    return op.apply(x, axis=axes, keepdims=bool(keepdims))
 
 
 def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Maximum over ``axis``; see :class:`Max`."""
-    return _reduce(Max, x, axis, keepdims)
+    """Maximum over ``axis``; see :class:`Max`. An empty axis raises ``ShapeError``."""
+    return _extremum(Max, x, axis, keepdims)
 
 
 def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Minimum over ``axis``; see :class:`Min`."""
-    return _reduce(Min, x, axis, keepdims)
+    """Minimum over ``axis``; see :class:`Min`. An empty axis raises ``ShapeError``."""
+    return _extremum(Min, x, axis, keepdims)
 
 
 def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
