@@ -44,9 +44,14 @@ def _dtype(dtype: DTypeLike | None) -> np.dtype:
 def _sizes(shape: Any, name: str) -> tuple[int, ...]:
     """``shape`` as a tuple of non-negative ints; floats (even ``2.0``) are refused, as numpy
     refuses them, rather than truncated."""
-    sizes = as_shape(shape, name)
+    try:
+        sizes = as_shape(shape, name)
+    except TypeError:
+        raise TypeError(f"{name}: the shape must be non-negative ints, got "
+                        f"{type(shape).__name__} {shape!r}") from None
     if any(n < 0 for n in sizes):
-        raise ShapeError(f"{name}: negative dimensions are not allowed, got shape {shape!r}")
+        raise ShapeError(f"{name}: the shape must be non-negative ints (numpy: negative "
+                         f"dimensions are not allowed), got {shape!r}")
     return sizes
 
 

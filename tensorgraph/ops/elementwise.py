@@ -12,13 +12,14 @@ sqrt'(0) = 0 (a finite choice instead of +inf).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from ..tensor import Tensor
-
+from ..broadcast import broadcast_shapes
+from ..errors import DTypeError
+from ..tensor import Tensor
 from ._base import Domain, Op, register
 
 __all__ = [
@@ -26,6 +27,52 @@ __all__ = [
     "minimum", "multiply", "negative", "power", "relu", "sigmoid", "sin", "softplus", "sqrt",
     "subtract", "tanh", "where",
 ]  # fmt: skip
+
+#: Operand types that need no further look (checked by exact type: one set lookup each)
+_PLAIN_OPERANDS = frozenset({Tensor, np.ndarray, float, int, bool, np.float64, np.float32,
+                             np.int64, np.int32, np.bool_})
+
+
+def check_operands(op: str, args: tuple[Any, ...]) -> None:
+    """Refuse operands numpy would turn into object arrays (``None``, strings, ragged or
+    mixed lists), naming the op and the operand; numpy would crash deep inside its object
+    loops, or worse, turn ``[1, None]`` into ``[1, nan]`` without a word."""
+    for i, a in enumerate(args):
+        if type(a) in _PLAIN_OPERANDS or isinstance(a, (Tensor, np.ndarray)):
+            kind = a.dtype.kind if isinstance(a, (Tensor, np.ndarray)) else "f"
+        elif isinstance(a, (int, float, np.number, np.bool_)) and not isinstance(a, complex):
+            continue
+        elif isinstance(a, (list, tuple)):
+            try:
+                kind = np.asarray(a).dtype.kind
+            except ValueError:  # ragged
+                kind = "O"
+        else:
+            kind = "O"
+        if kind not in "biuf":
+            shown = repr(a) if len(repr(a)) <= 40 else repr(a)[:37] + "..."
+            raise TypeError(f"{op}: operand {i} is {type(a).__name__} {shown}; expected a "
+                            f"Tensor, a numpy array, a number or a list of numbers")
+
+
+def _checked(op: type[Op]) -> Callable[..., Tensor]:
+    """The public function of an elementwise op: ``op.apply`` with :func:`check_operands`
+    run only when an operand is not a Tensor, an array or a plain number."""
+    apply = op.apply
+    name = op.name
+    plain = _PLAIN_OPERANDS
+
+    def call(*args: Any) -> Tensor:
+        for a in args:
+            if type(a) not in plain and not isinstance(a, Tensor):  # Parameters are Tensors
+                check_operands(name, args)
+                break
+        return apply(*args)
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = f"``{name}`` as a function of Tensors, arrays or numbers; see :class:`{op.__name__}`."
+    return call
+
 
 def stable_sigmoid(x: Any) -> Any:
     r"""Logistic function without overflow: :math:`1/(1+e^{-x})` for x >= 0,
@@ -585,37 +632,74 @@ class Where(Op):
         return np.where(condition, 0, grad)
 
 
-add = Add.apply
-subtract = Subtract.apply
-multiply = Multiply.apply
-divide = Divide.apply
-negative = Negative.apply
-power = Power.apply
-exp = Exp.apply
-log = Log.apply
-log1p = Log1p.apply
-sqrt = Sqrt.apply
-abs = Abs.apply
-sin = Sin.apply
-cos = Cos.apply
-tanh = Tanh.apply
-sigmoid = Sigmoid.apply
-relu = Relu.apply
-softplus = Softplus.apply
-maximum = Maximum.apply
-minimum = Minimum.apply
-where = Where.apply
+add = _checked(Add)
+subtract = _checked(Subtract)
+multiply = _checked(Multiply)
+divide = _checked(Divide)
+negative = _checked(Negative)
+power = _checked(Power)
+exp = _checked(Exp)
+log = _checked(Log)
+log1p = _checked(Log1p)
+sqrt = _checked(Sqrt)
+abs = _checked(Abs)
+sin = _checked(Sin)
+cos = _checked(Cos)
+tanh = _checked(Tanh)
+sigmoid = _checked(Sigmoid)
+relu = _checked(Relu)
+softplus = _checked(Softplus)
+maximum = _checked(Maximum)
+minimum = _checked(Minimum)
+where = _checked(Where)
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     """Leaky ReLU; see :class:`LeakyRelu`."""
+    check_operands("leaky_relu", (x,))
+    if isinstance(negative_slope, (bool, np.bool_)) or not isinstance(
+            negative_slope, (int, float, np.integer, np.floating)):
+        raise TypeError(f"leaky_relu: negative_slope must be a number, got {negative_slope!r}")
     return LeakyRelu.apply(x, negative_slope=negative_slope)
 
 
-def clip(x: Any, a_min: float | None = None, a_max: float | None = None) -> Tensor:
-    """Clip to ``[a_min, a_max]``; see :class:`Clip`."""
+def _is_scalar_bound(bound: Any) -> bool:
+    return isinstance(bound, (int, float, np.integer, np.floating)) and not isinstance(
+        bound, (bool, np.bool_))
+
+
+def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Tensor:
+    r"""Clip to ``[a_min, a_max]``, as ``numpy.clip``; see :class:`Clip`.
+
+    Either bound may be None, a number, an array or a Tensor broadcasting against ``x``
+    (as ``torch.clamp``, a Tensor bound that requires grad gets a gradient). As numpy, where
+    ``a_min > a_max`` the result is ``a_max``. Gradients, with ties passing to ``x``:
+
+    .. math:: \bar x = \bar z\, [a_{min} \le x \le a_{max}],\quad
+              \bar a_{min} = \bar z\, [x < a_{min} \le a_{max}],\quad
+              \bar a_{max} = \bar z\, [\max(x, a_{min}) > a_{max}]
+
+    which is ``torch.clamp``'s rule. A NaN in ``x`` or in a bound propagates to the result.
+
+    >>> import tensorgraph as tg
+    >>> tg.clip(tg.tensor([-2.0, 0.5, 2.0]), tg.tensor([-1.0, 1.0, 0.0]), 1.0)
+    tensor([-1.,  1.,  1.], dtype=float32)
+    """
     if a_min is None and a_max is None:
         raise ValueError("clip: at least one of a_min and a_max must be given")
-    if a_min is not None and a_max is not None and a_min > a_max:
-        raise ValueError(f"clip: a_min={a_min} is greater than a_max={a_max}")
-    return Clip.apply(x, a_min=a_min, a_max=a_max)
+    check_operands("clip", (x, *(b for b in (a_min, a_max) if b is not None)))
+    if (a_min is None or _is_scalar_bound(a_min)) and (a_max is None or _is_scalar_bound(a_max)):
+        return Clip.apply(x, a_min=a_min, a_max=a_max)
+    # array or Tensor bounds: two wheres (x where it is inside, else the bound it crossed),
+    # so each bound that requires grad gets its gradient and second order comes free
+    shapes = [np.shape(getattr(b, "_data", b)) for b in (x, a_min, a_max) if b is not None]
+    broadcast_shapes("clip", *shapes)
+    out: Any = x
+    try:
+        if a_min is not None:
+            out = where(np.logical_or(out < a_min, np.isnan(a_min)), a_min, out)
+        if a_max is not None:
+            out = where(np.logical_or(out > a_max, np.isnan(a_max)), a_max, out)
+    except DTypeError as err:  # name the function the user called, not its parts
+        raise DTypeError(f"clip: {err}") from None
+    return out  # type: ignore[no-any-return]
