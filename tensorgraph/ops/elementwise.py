@@ -12,7 +12,6 @@ sqrt'(0) = 0 (a finite choice instead of +inf).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -55,23 +54,12 @@ def check_operands(op: str, args: tuple[Any, ...]) -> None:
                             f"Tensor, a numpy array, a number or a list of numbers")
 
 
-def _checked(op: type[Op]) -> Callable[..., Tensor]:
-    """The public function of an elementwise op: ``op.apply`` with :func:`check_operands`
-    run only when an operand is not a Tensor, an array or a plain number."""
-    apply = op.apply
-    name = op.name
-    plain = _PLAIN_OPERANDS
-
-    def call(*args: Any) -> Tensor:
-        for a in args:
-            if type(a) not in plain and not isinstance(a, Tensor):  # Parameters are Tensors
-                check_operands(name, args)
-                break
-        return apply(*args)
-
-    call.__name__ = call.__qualname__ = name
-    call.__doc__ = f"``{name}`` as a function of Tensors, arrays or numbers; see :class:`{op.__name__}`."
-    return call
+def _check(name: str, *args: Any) -> None:
+    """Run :func:`check_operands` unless every operand is a Tensor, an array or a number."""
+    for a in args:
+        if type(a) not in _PLAIN_OPERANDS and not isinstance(a, Tensor):  # a Parameter
+            check_operands(name, args)
+            return
 
 
 def stable_sigmoid(x: Any) -> Any:
@@ -632,34 +620,129 @@ class Where(Op):
         return np.where(condition, 0, grad)
 
 
-add = _checked(Add)
-subtract = _checked(Subtract)
-multiply = _checked(Multiply)
-divide = _checked(Divide)
-negative = _checked(Negative)
-power = _checked(Power)
-exp = _checked(Exp)
-log = _checked(Log)
-log1p = _checked(Log1p)
-sqrt = _checked(Sqrt)
-abs = _checked(Abs)
-sin = _checked(Sin)
-cos = _checked(Cos)
-tanh = _checked(Tanh)
-sigmoid = _checked(Sigmoid)
-relu = _checked(Relu)
-softplus = _checked(Softplus)
-maximum = _checked(Maximum)
-minimum = _checked(Minimum)
-where = _checked(Where)
+def add(x: Any, y: Any) -> Tensor:
+    """Elementwise ``x + y``; see :class:`Add`."""
+    _check("add", x, y)
+    return Add.apply(x, y)
+
+
+def subtract(x: Any, y: Any) -> Tensor:
+    """Elementwise ``x - y``; see :class:`Subtract`."""
+    _check("subtract", x, y)
+    return Subtract.apply(x, y)
+
+
+def multiply(x: Any, y: Any) -> Tensor:
+    """Elementwise ``x * y``; see :class:`Multiply`."""
+    _check("multiply", x, y)
+    return Multiply.apply(x, y)
+
+
+def divide(x: Any, y: Any) -> Tensor:
+    """Elementwise ``x / y``; see :class:`Divide`."""
+    _check("divide", x, y)
+    return Divide.apply(x, y)
+
+
+def negative(x: Any) -> Tensor:
+    """Elementwise ``-x``; see :class:`Negative`."""
+    _check("negative", x)
+    return Negative.apply(x)
+
+
+def power(x: Any, y: Any) -> Tensor:
+    """Elementwise ``x ** y``; see :class:`Power`."""
+    _check("power", x, y)
+    return Power.apply(x, y)
+
+
+def exp(x: Any) -> Tensor:
+    """Elementwise ``exp``; see :class:`Exp`."""
+    _check("exp", x)
+    return Exp.apply(x)
+
+
+def log(x: Any) -> Tensor:
+    """Elementwise ``log``; see :class:`Log`."""
+    _check("log", x)
+    return Log.apply(x)
+
+
+def log1p(x: Any) -> Tensor:
+    """Elementwise ``log1p``; see :class:`Log1p`."""
+    _check("log1p", x)
+    return Log1p.apply(x)
+
+
+def sqrt(x: Any) -> Tensor:
+    """Elementwise ``sqrt``; see :class:`Sqrt`."""
+    _check("sqrt", x)
+    return Sqrt.apply(x)
+
+
+def abs(x: Any) -> Tensor:
+    """Elementwise ``abs``; see :class:`Abs`."""
+    _check("abs", x)
+    return Abs.apply(x)
+
+
+def sin(x: Any) -> Tensor:
+    """Elementwise ``sin``; see :class:`Sin`."""
+    _check("sin", x)
+    return Sin.apply(x)
+
+
+def cos(x: Any) -> Tensor:
+    """Elementwise ``cos``; see :class:`Cos`."""
+    _check("cos", x)
+    return Cos.apply(x)
+
+
+def tanh(x: Any) -> Tensor:
+    """Elementwise ``tanh``; see :class:`Tanh`."""
+    _check("tanh", x)
+    return Tanh.apply(x)
+
+
+def sigmoid(x: Any) -> Tensor:
+    """Elementwise ``sigmoid``; see :class:`Sigmoid`."""
+    _check("sigmoid", x)
+    return Sigmoid.apply(x)
+
+
+def relu(x: Any) -> Tensor:
+    """Elementwise ``relu``; see :class:`Relu`."""
+    _check("relu", x)
+    return Relu.apply(x)
+
+
+def softplus(x: Any) -> Tensor:
+    """Elementwise ``softplus``; see :class:`Softplus`."""
+    _check("softplus", x)
+    return Softplus.apply(x)
+
+
+def maximum(x: Any, y: Any) -> Tensor:
+    """Elementwise maximum; see :class:`Maximum`."""
+    _check("maximum", x, y)
+    return Maximum.apply(x, y)
+
+
+def minimum(x: Any, y: Any) -> Tensor:
+    """Elementwise minimum; see :class:`Minimum`."""
+    _check("minimum", x, y)
+    return Minimum.apply(x, y)
+
+
+def where(condition: Any, x: Any, y: Any) -> Tensor:
+    """``x`` where ``condition`` holds, else ``y``; see :class:`Where`."""
+    _check("where", condition, x, y)
+    return Where.apply(condition, x, y)
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     """Leaky ReLU; see :class:`LeakyRelu`."""
-    check_operands("leaky_relu", (x,))
-    if isinstance(negative_slope, (bool, np.bool_)) or not isinstance(
-            negative_slope, (int, float, np.integer, np.floating)):
-        raise TypeError(f"leaky_relu: negative_slope must be a number, got {negative_slope!r}")
+    _check("leaky_relu", x, negative_slope)
     return LeakyRelu.apply(x, negative_slope=negative_slope)
 
 

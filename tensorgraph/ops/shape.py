@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 from ._base import Domain, Op, register
 
 __all__ = [
-    "array_split", "astype", "broadcast_to", "concatenate", "expand_dims", "flatten", "getitem", "pad",
-    "permute", "reshape", "split", "squeeze", "stack", "swapaxes", "transpose",
+    "array_split", "astype", "broadcast_to", "concatenate", "expand_dims", "flatten",
+    "getitem", "pad", "permute", "reshape", "split", "squeeze", "stack", "swapaxes",
+    "transpose",
 ]  # fmt: skip
 
 
@@ -274,7 +275,7 @@ class Stack(Op):
         return [grad[_along(axis, k)] if need else None for k, need in enumerate(needs)]
 
 
-def _check_join(name: str, xs: Sequence[Any], axis: int, new_axis: bool) -> int:
+def _check_join(name: str, xs: Sequence[Any], axis: Any, new_axis: bool) -> int:
     if isinstance(xs, np.ndarray) or not isinstance(xs, (list, tuple)) or not xs:
         raise TypeError(f"{name}: expected a non-empty list or tuple of tensors")
     shapes = [_shape(x) for x in xs]
