@@ -22,7 +22,7 @@ from ._base import REGISTRY, Domain, Op, register
 from .elementwise import (
     abs,
     add,
-    check_operands,
+    check_args,
     clip,
     cos,
     divide,
@@ -78,7 +78,7 @@ __all__ = [
 
 
 def _softmax_family(fn: Callable[..., Tensor], name: str, x: Any, axis: Any) -> Tensor:
-    check_operands(name, (x,))
+    check_args(name, x)
     shape = np.shape(getattr(x, "_data", x))
     if not shape:
         raise ShapeError(f"{name}: needs at least one dimension, got a 0-d tensor")

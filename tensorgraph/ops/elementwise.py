@@ -54,7 +54,7 @@ def check_operands(op: str, args: tuple[Any, ...]) -> None:
                             f"Tensor, a numpy array, a number or a list of numbers")
 
 
-def _check(name: str, *args: Any) -> None:
+def check_args(name: str, *args: Any) -> None:
     """Run :func:`check_operands` unless every operand is a Tensor, an array or a number."""
     for a in args:
         if type(a) not in _PLAIN_OPERANDS and not isinstance(a, Tensor):  # a Parameter
@@ -622,127 +622,127 @@ class Where(Op):
 
 def add(x: Any, y: Any) -> Tensor:
     """Elementwise ``x + y``; see :class:`Add`."""
-    _check("add", x, y)
+    check_args("add", x, y)
     return Add.apply(x, y)
 
 
 def subtract(x: Any, y: Any) -> Tensor:
     """Elementwise ``x - y``; see :class:`Subtract`."""
-    _check("subtract", x, y)
+    check_args("subtract", x, y)
     return Subtract.apply(x, y)
 
 
 def multiply(x: Any, y: Any) -> Tensor:
     """Elementwise ``x * y``; see :class:`Multiply`."""
-    _check("multiply", x, y)
+    check_args("multiply", x, y)
     return Multiply.apply(x, y)
 
 
 def divide(x: Any, y: Any) -> Tensor:
     """Elementwise ``x / y``; see :class:`Divide`."""
-    _check("divide", x, y)
+    check_args("divide", x, y)
     return Divide.apply(x, y)
 
 
 def negative(x: Any) -> Tensor:
     """Elementwise ``-x``; see :class:`Negative`."""
-    _check("negative", x)
+    check_args("negative", x)
     return Negative.apply(x)
 
 
 def power(x: Any, y: Any) -> Tensor:
     """Elementwise ``x ** y``; see :class:`Power`."""
-    _check("power", x, y)
+    check_args("power", x, y)
     return Power.apply(x, y)
 
 
 def exp(x: Any) -> Tensor:
     """Elementwise ``exp``; see :class:`Exp`."""
-    _check("exp", x)
+    check_args("exp", x)
     return Exp.apply(x)
 
 
 def log(x: Any) -> Tensor:
     """Elementwise ``log``; see :class:`Log`."""
-    _check("log", x)
+    check_args("log", x)
     return Log.apply(x)
 
 
 def log1p(x: Any) -> Tensor:
     """Elementwise ``log1p``; see :class:`Log1p`."""
-    _check("log1p", x)
+    check_args("log1p", x)
     return Log1p.apply(x)
 
 
 def sqrt(x: Any) -> Tensor:
     """Elementwise ``sqrt``; see :class:`Sqrt`."""
-    _check("sqrt", x)
+    check_args("sqrt", x)
     return Sqrt.apply(x)
 
 
 def abs(x: Any) -> Tensor:
     """Elementwise ``abs``; see :class:`Abs`."""
-    _check("abs", x)
+    check_args("abs", x)
     return Abs.apply(x)
 
 
 def sin(x: Any) -> Tensor:
     """Elementwise ``sin``; see :class:`Sin`."""
-    _check("sin", x)
+    check_args("sin", x)
     return Sin.apply(x)
 
 
 def cos(x: Any) -> Tensor:
     """Elementwise ``cos``; see :class:`Cos`."""
-    _check("cos", x)
+    check_args("cos", x)
     return Cos.apply(x)
 
 
 def tanh(x: Any) -> Tensor:
     """Elementwise ``tanh``; see :class:`Tanh`."""
-    _check("tanh", x)
+    check_args("tanh", x)
     return Tanh.apply(x)
 
 
 def sigmoid(x: Any) -> Tensor:
     """Elementwise ``sigmoid``; see :class:`Sigmoid`."""
-    _check("sigmoid", x)
+    check_args("sigmoid", x)
     return Sigmoid.apply(x)
 
 
 def relu(x: Any) -> Tensor:
     """Elementwise ``relu``; see :class:`Relu`."""
-    _check("relu", x)
+    check_args("relu", x)
     return Relu.apply(x)
 
 
 def softplus(x: Any) -> Tensor:
     """Elementwise ``softplus``; see :class:`Softplus`."""
-    _check("softplus", x)
+    check_args("softplus", x)
     return Softplus.apply(x)
 
 
 def maximum(x: Any, y: Any) -> Tensor:
     """Elementwise maximum; see :class:`Maximum`."""
-    _check("maximum", x, y)
+    check_args("maximum", x, y)
     return Maximum.apply(x, y)
 
 
 def minimum(x: Any, y: Any) -> Tensor:
     """Elementwise minimum; see :class:`Minimum`."""
-    _check("minimum", x, y)
+    check_args("minimum", x, y)
     return Minimum.apply(x, y)
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
     """``x`` where ``condition`` holds, else ``y``; see :class:`Where`."""
-    _check("where", condition, x, y)
+    check_args("where", condition, x, y)
     return Where.apply(condition, x, y)
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     """Leaky ReLU; see :class:`LeakyRelu`."""
-    _check("leaky_relu", x, negative_slope)
+    check_args("leaky_relu", x, negative_slope)
     return LeakyRelu.apply(x, negative_slope=negative_slope)
 
 

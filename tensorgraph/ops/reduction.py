@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ..tensor import Tensor
 
 from ._base import Domain, Op, register
+from .elementwise import check_args
 
 __all__ = ["logsumexp", "max", "mean", "min", "prod", "sum", "var"]
 
@@ -285,9 +286,17 @@ class Prod(Op):
         return spread * others
 
 
+def _keepdims(value: Any, op: str) -> bool:
+    """``keepdims`` as a bool; a string or None is a mistake (numpy refuses them too)."""
+    if not isinstance(value, (bool, int, np.bool_, np.integer)):
+        raise TypeError(f"{op}: keepdims must be a bool, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
 def _reduce(op: type[Op], x: Any, axis: Axis, keepdims: bool, **extra: Any) -> Tensor:
-    return op.apply(x, axis=normalize_axis(axis, _ndim(x), op.name), keepdims=bool(keepdims),
-                    **extra)
+    check_args(op.name, x)
+    return op.apply(x, axis=normalize_axis(axis, _ndim(x), op.name),
+                    keepdims=_keepdims(keepdims, op.name), **extra)
 
 
 def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -311,19 +320,21 @@ def var(x: Any, axis: Axis = None, ddof: float = 0, keepdims: bool = False) -> T
         raise TypeError(f"var: ddof must be a real number, got {type(ddof).__name__} {ddof!r}")
     if not math.isfinite(ddof):
         raise DomainError(f"var: ddof must be finite, got {ddof!r}")
+    check_args("var", x)
     axes = normalize_axis(axis, _ndim(x), "var")
     ddof = int(ddof) if isinstance(ddof, (int, np.integer)) else float(ddof)
-    return Var.apply(x, axis=axes, ddof=ddof, keepdims=bool(keepdims))
+    return Var.apply(x, axis=axes, ddof=ddof, keepdims=_keepdims(keepdims, "var"))
 
 
 def _extremum(op: type[Op], x: Any, axis: Axis, keepdims: bool) -> Tensor:
+    check_args(op.name, x)
     shape = _shape(x)
     axes = normalize_axis(axis, len(shape), op.name)
     if _count(shape, axes) == 0:
         # numpy: "zero-size array to reduction operation maximum which has no identity"
         raise ShapeError(f"{op.name}: the {op.name}imum of an empty axis is undefined "
                          f"(shape {shape}, axis {axis!r}); numpy raises too")
-    return op.apply(x, axis=axes, keepdims=bool(keepdims))
+    return op.apply(x, axis=axes, keepdims=_keepdims(keepdims, op.name))
 
 
 def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:

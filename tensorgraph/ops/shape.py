@@ -508,8 +508,11 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: float =
     ndim = len(_shape(x))
     if ndim == 0:
         raise ShapeError("pad: cannot pad a 0-d tensor (numpy.pad cannot either)")
+    given = np.asarray(pad_width)
+    if given.dtype.kind not in "iu":  # numpy: "`pad_width` must be of integral type"
+        raise TypeError(f"pad: pad_width must be ints, got {pad_width!r}")
     try:
-        widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (ndim, 2))
+        widths = np.broadcast_to(given.astype(np.int64), (ndim, 2))
     except ValueError:
         raise ShapeError(f"pad: pad_width {pad_width!r} does not fit a {ndim}-d tensor") from None
     if (widths < 0).any():
