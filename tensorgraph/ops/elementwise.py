@@ -229,11 +229,13 @@ class Power(Op):
     @staticmethod
     def vjp_1(grad: Any, out: Any, x: Any, y: Any) -> Any:
         positive = x > 0
-        log_x = np.where(positive, np.log(np.where(positive, x, 1)), -np.inf)
         # x > 0: the formula; x = 0 with y < 0: z = inf and ln x = -inf (PyTorch's value);
-        # x = 0 with y >= 0 and x < 0: 0
-        used = np.logical_or(positive, np.logical_and(x == 0, y < 0))
-        return np.where(used, grad * out * log_x, 0)
+        # x = 0 with y >= 0, and x < 0: 0. ln x is 0 where unused, so that no 0 * inf is
+        # ever computed (it would warn although the where discards it)
+        infinite = np.logical_and(x == 0, y < 0)
+        log_x = np.where(positive, np.log(np.where(positive, x, 1)),
+                         np.where(infinite, -np.inf, 0))
+        return np.where(np.logical_or(positive, infinite), grad * out * log_x, 0)
 
 
 @register
