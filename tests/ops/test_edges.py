@@ -34,6 +34,9 @@ def derivatives(f: Callable[..., Any], *arrays: Any) -> tuple[list[np.ndarray], 
     flat = tg.concatenate([g.reshape(-1) for g in grads])
     rows = []
     for i in range(flat.shape[0]):
+        if not flat.requires_grad:  # a piecewise-linear function: its gradient is constant
+            rows.append(np.zeros(flat.shape[0]))
+            continue
         parts = tg.gradients([flat[i]], xs, retain_graph=True, allow_unused=True)
         rows.append(np.concatenate([p.numpy().ravel() for p in parts]))
     size = flat.shape[0]
@@ -376,3 +379,181 @@ def test_axis_none_where_numpy_gives_it_a_meaning() -> None:
     out = tg.concatenate([tg.tensor(a), tg.tensor(b)], axis=None)
     np.testing.assert_array_equal(out.numpy(), np.concatenate([a, b], axis=None))
     assert tg.sum(tg.tensor(a), axis=None).item() == a.sum()
+
+
+# --------------------------------------------------------------------------- sizes
+@pytest.mark.parametrize(("call", "name"), [
+    (lambda: tg.zeros(2.0), "zeros"), (lambda: tg.ones((2, 2.5)), "ones"),
+    (lambda: tg.full(2.0, 1.0), "full"), (lambda: tg.eye(2.0), "eye"),
+    (lambda: tg.rand(2.0), "rand"), (lambda: tg.randn(2, 1.5), "randn"),
+    (lambda: tg.ones((2, 3)).reshape(2.5, 2), "reshape"),
+    (lambda: tg.ones((2, 3)).reshape(3.0, 2), "reshape"),
+    (lambda: tg.broadcast_to(tg.ones(3), (2.0, 3)), "broadcast_to"),
+    (lambda: tg.split(tg.ones(4), 2.0), "split"),
+    (lambda: tg.transpose(tg.ones((2, 3)), (1.0, 0)), "transpose"),
+    (lambda: tg.pad(tg.ones(2), 1.5), "pad"),
+])
+def test_float_sizes_are_refused_never_truncated(call: Callable[[], Any], name: str) -> None:
+    with pytest.raises(TypeError, match=rf"^{name}: "):
+        call()
+
+
+def test_integral_numpy_sizes_are_fine() -> None:
+    assert tg.zeros(np.int64(2)).shape == (2,)
+    assert tg.ones((np.int32(2), 3)).reshape(np.int64(3), 2).shape == (3, 2)
+    assert tg.broadcast_to(tg.ones(3), (np.int64(2), 3)).shape == (2, 3)
+    assert tg.eye(np.int64(2)).shape == (2, 2)
+    with pytest.raises(ShapeError, match="zeros: the shape must be non-negative ints"):
+        tg.zeros(-1)
+
+
+# --------------------------------------------------------------------------- clip
+def test_clip_with_tensor_bounds_matches_torch_clamp() -> None:
+    x = np.array([-2.0, -1.0, 0.0, 1.0, 2.0, 3.0])
+    lo = np.array([-1.0, -1.0, -1.0, -1.0, -1.0, 4.0])  # the last: a_min > a_max
+    hi = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 2.0])
+    out = tg.clip(tg.tensor(x), tg.tensor(lo), tg.tensor(hi))
+    np.testing.assert_array_equal(out.numpy(), np.clip(x, lo, hi))
+    (gx, glo, ghi), hessian = derivatives(lambda *t: (tg.clip(*t) * np.arange(6.0)).sum(),
+                                          x, lo, hi)
+    w = np.arange(6.0)  # ties pass to x; the bound that wins gets the rest
+    assert_same([gx, glo, ghi], [w * [0, 1, 1, 1, 0, 0], w * [1, 0, 0, 0, 0, 0],
+                                 w * [0, 0, 0, 0, 1, 1]])
+    np.testing.assert_array_equal(hessian, 0.0)
+    if torch is not None:
+        t_grads, _ = torch_derivatives(
+            lambda *t: (torch.clamp(*t) * torch.arange(6.0, dtype=torch.float64)).sum(),
+            x, lo, hi)
+        assert_same([gx, glo, ghi], t_grads)
+
+
+def test_clip_with_array_bounds_broadcasts_like_numpy() -> None:
+    a = np.linspace(-3, 3, 12).reshape(3, 4)
+    lo, hi = np.array([-1.0, 0.0, -2.0, 5.0]), np.array([[1.0], [2.0], [0.5]])
+    for bounds in [(lo, hi), (lo, None), (None, hi), (-1.0, hi), (3.0, 1.0), ([0.0] * 4, 2.0)]:
+        out = tg.clip(tg.tensor(a), *bounds)
+        np.testing.assert_array_equal(out.numpy(), np.clip(a, *bounds))
+    assert gradgradcheck(lambda t, b: tg.clip(t, b, 2.5), a + 0.05, lo[None, :] * 0.9)
+    with pytest.raises(ShapeError, match=r"clip: shapes \(3, 4\), \(3,\)"):
+        tg.clip(tg.tensor(a), np.zeros(3), None)
+    with pytest.raises(DTypeError, match="clip: "):
+        tg.clip(tg.ones(4), np.zeros(4), None)  # float32 with a float64 bound
+
+
+def test_clip_with_a_min_above_a_max_gives_a_max_as_numpy() -> None:
+    x = tg.tensor([0.0, 5.0, 10.0], dtype=F64, requires_grad=True)
+    out = tg.clip(x, 4.0, 2.0)
+    np.testing.assert_array_equal(out.numpy(), np.clip([0.0, 5.0, 10.0], 4.0, 2.0))
+    out.sum().backward()
+    assert x.grad is not None
+    np.testing.assert_array_equal(x.grad.numpy(), 0.0)
+
+
+def test_clip_propagates_nan_from_x_and_from_a_bound() -> None:
+    x = np.array([np.nan, 1.0, 1.0])
+    lo = np.array([0.0, np.nan, 0.0])
+    np.testing.assert_array_equal(tg.clip(tg.tensor(x), lo, 2.0).numpy(), np.clip(x, lo, 2.0))
+
+
+# --------------------------------------------------------------------------- operands
+@pytest.mark.parametrize(("call", "name"), [
+    (lambda x: x + None, "add"), (lambda x: None + x, "add"),
+    (lambda x: tg.add(x, None), "add"), (lambda x: x * "a", "multiply"),
+    (lambda x: tg.exp(None), "exp"), (lambda x: tg.where(x > 0, x, None), "where"),
+    (lambda x: x + [1.0, None, 2.0], "add"), (lambda x: tg.maximum(x, None), "maximum"),
+    (lambda x: x ** None, "power"), (lambda x: tg.sum(None), "sum"),
+    (lambda x: tg.leaky_relu(x, None), "leaky_relu"), (lambda x: tg.clip(x, "0", 1), "clip"),
+    (lambda x: x - [[1.0], [1.0, 2.0]], "subtract"),
+])
+def test_none_and_other_non_numbers_are_refused_naming_the_op(call: Callable[[Any], Any],
+                                                               name: str) -> None:
+    with pytest.raises(TypeError, match=rf"^{name}: operand \d is "):
+        call(tg.ones(3))
+
+
+def test_parameters_lists_and_numpy_scalars_still_pass() -> None:
+    p = tg.nn.Parameter(np.ones(3, dtype=np.float32))
+    assert (tg.ones(3) + p).shape == (3,)
+    assert (tg.ones(3) + [1.0, 2.0, 3.0]).numpy().tolist() == [2.0, 3.0, 4.0]
+    assert (tg.ones(3) * np.float16(2)).numpy().tolist() == [2.0, 2.0, 2.0]
+    assert tg.where([True, False, True], tg.ones(3), 0.0).numpy().tolist() == [1.0, 0.0, 1.0]
+
+
+# --------------------------------------------------------------------------- numpy's API
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda t: np.sum(t, axis=0, dtype=np.float32), "numpy.sum: the argument dtype="),
+    (lambda t: np.sum(t, 0, np.float32), "numpy.sum: the argument dtype="),
+    (lambda t: np.sum(t, out=np.zeros(3)), "numpy.sum: the argument out="),
+    (lambda t: np.sum(t, where=np.ones((2, 3), bool)), "numpy.sum: the argument where="),
+    (lambda t: np.mean(t, where=np.ones((2, 3), bool)), "numpy.mean: the argument where="),
+    (lambda t: np.max(t, initial=10.0), "numpy.max: the argument initial="),
+    (lambda t: np.prod(t, initial=2.0), "numpy.prod: the argument initial="),
+    (lambda t: np.var(t, mean=np.zeros(3)), "numpy.var: the argument mean="),
+    (lambda t: np.concatenate([t, t], dtype=np.float32), "numpy.concatenate: the argument"),
+    (lambda t: np.stack([t, t], out=np.zeros((2, 2, 3))), "numpy.stack: the argument out="),
+    (lambda t: np.reshape(t, (3, 2), order="F"), "numpy.reshape: order='F'"),
+    (lambda t: np.clip(t, 0, 1, out=np.zeros((2, 3))), "numpy.clip: the argument out="),
+    (lambda t: np.pad(t, 1, stat_length=2), "numpy.pad: the argument"),
+    (lambda t: np.where(t > 0), "numpy.where: only the three-argument form"),
+])
+def test_numpy_functions_refuse_arguments_they_cannot_honour(call: Callable[[Any], Any],
+                                                             message: str) -> None:
+    with pytest.raises(TypeError, match=message.replace("(", r"\(")):
+        call(tg.tensor(np.arange(6.0).reshape(2, 3), dtype=F64))
+
+
+def test_numpy_functions_place_positional_arguments_as_numpy_does() -> None:
+    a = np.array([[1.0, 2.0, 4.0], [3.0, 0.5, 1.0]])
+    t = tg.tensor(a)
+    np.testing.assert_allclose(np.var(t, 0, None, None, 1).numpy(), np.var(a, 0, None, None, 1))
+    np.testing.assert_allclose(np.var(t, axis=1, correction=1).numpy(), np.var(a, 1, ddof=1))
+    np.testing.assert_allclose(np.sum(t, 1, None, None, True).numpy(), a.sum(1, keepdims=True))
+    np.testing.assert_allclose(np.sum(t, dtype=np.float64).numpy(), a.sum())  # its own dtype
+    np.testing.assert_allclose(np.clip(t, min=1.0, max=2.0).numpy(), np.clip(a, 1.0, 2.0))
+    assert np.size(t, 1) == 3 and np.size(t) == 6
+    pieces = np.array_split(t, 2, axis=1)
+    assert [p.shape for p in pieces] == [(2, 2), (2, 1)]
+
+
+def test_keepdims_must_be_a_bool() -> None:
+    with pytest.raises(TypeError, match="sum: keepdims must be a bool, got str"):
+        tg.sum(tg.ones(3), keepdims="no")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- other edges
+def test_getitem_with_repeated_indices_and_fan_in_accumulates() -> None:
+    a = np.arange(6.0).reshape(2, 3)
+    index = np.array([0, 0, 1, 0])
+
+    def f(t: Any) -> Any:
+        return (t[index] * 2 + t[index] ** 2).sum() + t[-1, -1] * 3
+
+    (grad,), hessian = derivatives(f, a)
+    counts = np.bincount(index, minlength=2)[:, None]
+    expected = counts * (2 + 2 * a)
+    expected[-1, -1] += 3
+    assert_same([grad, np.diag(hessian)], [expected, (2 * counts * np.ones((2, 3))).ravel()])
+    if torch is not None:
+        (t_grad,), t_hessian = torch_derivatives(
+            lambda t: (t[index] * 2 + t[index] ** 2).sum() + t[-1, -1] * 3, a)
+        assert_same([grad, hessian], [t_grad, t_hessian])
+
+
+@pytest.mark.parametrize("name", ["softmax", "prod", "clip", "var", "power", "max"])
+def test_read_only_non_contiguous_inputs_give_the_contiguous_answers(name: str) -> None:
+    base = np.random.default_rng(1).uniform(0.5, 2.0, size=(3, 8))
+    strided = base[:, ::2]
+    strided.flags.writeable = False
+    calls: dict[str, Callable[[Any], Any]] = {
+        "softmax": lambda t: tg.softmax(t, axis=0), "prod": lambda t: tg.prod(t, axis=1),
+        "clip": lambda t: tg.clip(t, 0.8, 1.5), "var": lambda t: tg.var(t, 0, ddof=0.5),
+        "power": lambda t: t ** tg.tensor(strided), "max": lambda t: tg.max(t, axis=-1),
+    }
+    results = []
+    for data in (strided, np.ascontiguousarray(strided)):
+        x = tg.tensor(data, requires_grad=True)
+        calls[name](x).sum().backward()
+        assert x.grad is not None
+        results.append(x.grad.numpy())
+    np.testing.assert_array_equal(results[0], results[1])
+    assert not strided.flags.writeable and np.array_equal(strided, base[:, ::2])
