@@ -27,9 +27,10 @@ __all__ = [
     "subtract", "tanh", "where",
 ]  # fmt: skip
 
-#: Operand types that need no further look (checked by exact type: one set lookup each)
-_PLAIN_OPERANDS = frozenset({Tensor, np.ndarray, float, int, bool, np.float64, np.float32,
-                             np.int64, np.int32, np.bool_})
+#: Operand types that need no further look (checked by exact type: one set lookup each).
+#: Tensor subclasses (nn.Parameter) join it the first time :func:`check_args` meets them.
+_PLAIN_OPERANDS: set[type] = {Tensor, np.ndarray, float, int, bool, np.float64, np.float32,
+                              np.int64, np.int32, np.bool_}
 
 
 def check_operands(op: str, args: tuple[Any, ...]) -> None:
@@ -57,9 +58,13 @@ def check_operands(op: str, args: tuple[Any, ...]) -> None:
 def check_args(name: str, *args: Any) -> None:
     """Run :func:`check_operands` unless every operand is a Tensor, an array or a number."""
     for a in args:
-        if type(a) not in _PLAIN_OPERANDS and not isinstance(a, Tensor):  # a Parameter
-            check_operands(name, args)
-            return
+        if type(a) in _PLAIN_OPERANDS:
+            continue
+        if isinstance(a, Tensor):  # a Parameter: remember its class
+            _PLAIN_OPERANDS.add(type(a))
+            continue
+        check_operands(name, args)
+        return
 
 
 def stable_sigmoid(x: Any) -> Any:
@@ -624,128 +629,153 @@ class Where(Op):
 
 def add(x: Any, y: Any) -> Tensor:
     """Elementwise ``x + y``; see :class:`Add`."""
-    check_args("add", x, y)
+    if type(x) not in _PLAIN_OPERANDS or type(y) not in _PLAIN_OPERANDS:
+        check_args("add", x, y)
     return Add.apply(x, y)
 
 
 def subtract(x: Any, y: Any) -> Tensor:
     """Elementwise ``x - y``; see :class:`Subtract`."""
-    check_args("subtract", x, y)
+    if type(x) not in _PLAIN_OPERANDS or type(y) not in _PLAIN_OPERANDS:
+        check_args("subtract", x, y)
     return Subtract.apply(x, y)
 
 
 def multiply(x: Any, y: Any) -> Tensor:
     """Elementwise ``x * y``; see :class:`Multiply`."""
-    check_args("multiply", x, y)
+    if type(x) not in _PLAIN_OPERANDS or type(y) not in _PLAIN_OPERANDS:
+        check_args("multiply", x, y)
     return Multiply.apply(x, y)
 
 
 def divide(x: Any, y: Any) -> Tensor:
     """Elementwise ``x / y``; see :class:`Divide`."""
-    check_args("divide", x, y)
+    if type(x) not in _PLAIN_OPERANDS or type(y) not in _PLAIN_OPERANDS:
+        check_args("divide", x, y)
     return Divide.apply(x, y)
 
 
 def negative(x: Any) -> Tensor:
     """Elementwise ``-x``; see :class:`Negative`."""
-    check_args("negative", x)
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("negative", x)
     return Negative.apply(x)
 
 
 def power(x: Any, y: Any) -> Tensor:
     """Elementwise ``x ** y``; see :class:`Power`."""
-    check_args("power", x, y)
+    if type(x) not in _PLAIN_OPERANDS or type(y) not in _PLAIN_OPERANDS:
+        check_args("power", x, y)
     return Power.apply(x, y)
 
 
 def exp(x: Any) -> Tensor:
     """Elementwise ``exp``; see :class:`Exp`."""
-    check_args("exp", x)
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("exp", x)
     return Exp.apply(x)
 
 
 def log(x: Any) -> Tensor:
     """Elementwise ``log``; see :class:`Log`."""
-    check_args("log", x)
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("log", x)
     return Log.apply(x)
 
 
 def log1p(x: Any) -> Tensor:
     """Elementwise ``log1p``; see :class:`Log1p`."""
-    check_args("log1p", x)
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("log1p", x)
     return Log1p.apply(x)
 
 
 def sqrt(x: Any) -> Tensor:
     """Elementwise ``sqrt``; see :class:`Sqrt`."""
-    check_args("sqrt", x)
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("sqrt", x)
     return Sqrt.apply(x)
 
 
 def abs(x: Any) -> Tensor:
     """Elementwise ``abs``; see :class:`Abs`."""
-    check_args("abs", x)
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("abs", x)
     return Abs.apply(x)
 
 
 def sin(x: Any) -> Tensor:
     """Elementwise ``sin``; see :class:`Sin`."""
-    check_args("sin", x)
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("sin", x)
     return Sin.apply(x)
 
 
 def cos(x: Any) -> Tensor:
     """Elementwise ``cos``; see :class:`Cos`."""
-    check_args("cos", x)
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("cos", x)
     return Cos.apply(x)
 
 
 def tanh(x: Any) -> Tensor:
     """Elementwise ``tanh``; see :class:`Tanh`."""
-    check_args("tanh", x)
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("tanh", x)
     return Tanh.apply(x)
 
 
 def sigmoid(x: Any) -> Tensor:
     """Elementwise ``sigmoid``; see :class:`Sigmoid`."""
-    check_args("sigmoid", x)
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("sigmoid", x)
     return Sigmoid.apply(x)
 
 
 def relu(x: Any) -> Tensor:
     """Elementwise ``relu``; see :class:`Relu`."""
-    check_args("relu", x)
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("relu", x)
     return Relu.apply(x)
 
 
 def softplus(x: Any) -> Tensor:
     """Elementwise ``softplus``; see :class:`Softplus`."""
-    check_args("softplus", x)
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("softplus", x)
     return Softplus.apply(x)
 
 
 def maximum(x: Any, y: Any) -> Tensor:
     """Elementwise maximum; see :class:`Maximum`."""
-    check_args("maximum", x, y)
+    if type(x) not in _PLAIN_OPERANDS or type(y) not in _PLAIN_OPERANDS:
+        check_args("maximum", x, y)
     return Maximum.apply(x, y)
 
 
 def minimum(x: Any, y: Any) -> Tensor:
     """Elementwise minimum; see :class:`Minimum`."""
-    check_args("minimum", x, y)
+    if type(x) not in _PLAIN_OPERANDS or type(y) not in _PLAIN_OPERANDS:
+        check_args("minimum", x, y)
     return Minimum.apply(x, y)
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
     """``x`` where ``condition`` holds, else ``y``; see :class:`Where`."""
-    check_args("where", condition, x, y)
+    if (type(condition) not in _PLAIN_OPERANDS or type(x) not in _PLAIN_OPERANDS
+            or type(y) not in _PLAIN_OPERANDS):
+        check_args("where", condition, x, y)
     return Where.apply(condition, x, y)
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     """Leaky ReLU; see :class:`LeakyRelu`."""
-    check_args("leaky_relu", x, negative_slope)
+    if type(x) not in _PLAIN_OPERANDS or type(negative_slope) not in _PLAIN_OPERANDS:
+        check_args("leaky_relu", x, negative_slope)
     return LeakyRelu.apply(x, negative_slope=negative_slope)
+
+
+_SCALAR_BOUNDS = frozenset({float, int})
 
 
 def _is_scalar_bound(bound: Any) -> bool:
@@ -772,9 +802,12 @@ def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Tensor:
     """
     if a_min is None and a_max is None:
         raise ValueError("clip: at least one of a_min and a_max must be given")
-    check_operands("clip", (x, *(b for b in (a_min, a_max) if b is not None)))
-    if (a_min is None or _is_scalar_bound(a_min)) and (a_max is None or _is_scalar_bound(a_max)):
+    if (a_min is None or type(a_min) in _SCALAR_BOUNDS or _is_scalar_bound(a_min)) and (
+            a_max is None or type(a_max) in _SCALAR_BOUNDS or _is_scalar_bound(a_max)):
+        if type(x) not in _PLAIN_OPERANDS:
+            check_args("clip", x)
         return Clip.apply(x, a_min=a_min, a_max=a_max)
+    check_operands("clip", (x, *(b for b in (a_min, a_max) if b is not None)))
     # array or Tensor bounds: two wheres (x where it is inside, else the bound it crossed),
     # so each bound that requires grad gets its gradient and second order comes free
     shapes = [np.shape(getattr(b, "_data", b)) for b in (x, a_min, a_max) if b is not None]

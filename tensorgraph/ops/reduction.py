@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ..tensor import Tensor
 
 from ._base import Domain, Op, register
-from .elementwise import check_args
+from .elementwise import _PLAIN_OPERANDS, check_args
 
 __all__ = ["logsumexp", "max", "mean", "min", "prod", "sum", "var"]
 
@@ -288,13 +288,16 @@ class Prod(Op):
 
 def _keepdims(value: Any, op: str) -> bool:
     """``keepdims`` as a bool; a string or None is a mistake (numpy refuses them too)."""
+    if value is False or value is True:
+        return value
     if not isinstance(value, (bool, int, np.bool_, np.integer)):
         raise TypeError(f"{op}: keepdims must be a bool, got {type(value).__name__} {value!r}")
     return bool(value)
 
 
 def _reduce(op: type[Op], x: Any, axis: Axis, keepdims: bool, **extra: Any) -> Tensor:
-    check_args(op.name, x)
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args(op.name, x)
     return op.apply(x, axis=normalize_axis(axis, _ndim(x), op.name),
                     keepdims=_keepdims(keepdims, op.name), **extra)
 
