@@ -6,8 +6,13 @@ and higher-order gradients. ``grad`` is the cotangent :math:`\bar z`, ``out`` th
 :math:`z`.
 
 Subgradients (pinned by tests): relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) = slope,
-maximum/minimum ties split the gradient equally, clip passes the gradient at the bounds,
-sqrt'(0) = 0 (a finite choice instead of +inf).
+maximum/minimum ties split the gradient equally, clip passes the gradient at the bounds
+(to ``x``; a Tensor bound gets the gradient only where it wins), sqrt'(0) = 0 (a finite
+choice instead of +inf); power follows PyTorch at 0 (see :class:`Power`).
+
+The public functions refuse operands numpy would make object arrays of (``None``, strings,
+ragged lists) with a ``TypeError`` naming the op; the check is one set lookup per operand
+when every operand is a Tensor, an array or a number.
 """
 
 from __future__ import annotations
