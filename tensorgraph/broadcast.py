@@ -17,10 +17,40 @@ import numpy as np
 
 from .errors import ShapeError
 
-__all__ = ["broadcast_shapes", "normalize_axis", "sum_to", "unreduce"]
+__all__ = [
+    "AxisError", "as_index", "as_shape", "broadcast_shapes", "normalize_axis", "single_axis",
+    "sum_to", "unreduce",
+]  # fmt: skip
 
 ArrayT = TypeVar("ArrayT")
 Axis = int | Sequence[int] | None
+
+
+class AxisError(ShapeError, np.exceptions.AxisError):
+    """An axis out of range for a tensor's number of dimensions.
+
+    A :class:`~tensorgraph.errors.ShapeError` (a ``ValueError``) that is also numpy's
+    ``AxisError`` (a ``ValueError`` and an ``IndexError``), so code written for numpy catches
+    it too. The message names the op, the axis and the number of dimensions.
+    """
+
+    def __init__(self, op: str, axis: int, ndim: int) -> None:
+        message = f"{op}: axis {axis} is out of range for a {ndim}-d tensor"
+        if ndim == 0:
+            message += " (a 0-d tensor has no axes; use axis=None or ())"
+        else:
+            message += f" (valid axes are {-ndim}..{ndim - 1})"
+        Exception.__init__(self, message)
+        self.axis = axis
+        self.ndim = ndim
+        self._msg = message
+
+    def __str__(self) -> str:
+        return self._msg
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def normalize_axis(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
@@ -28,25 +58,75 @@ def normalize_axis(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
 
     Raises
     ------
+    AxisError
+        When an axis is out of range for ``ndim`` (a 0-d tensor has none); names ``op``.
     ShapeError
-        When an axis is out of range for ``ndim`` or repeated; the message names ``op``.
+        When an axis is repeated.
+    TypeError
+        When an axis is not an int (a float, a bool, a string).
     """
     if axis is None:
         return tuple(range(ndim))
-    try:
-        axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    except TypeError:  # a float, a string...: not numpy's axis
-        raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}") from None
+    if _is_int(axis):
+        axes: tuple[Any, ...] = (axis,)
+    else:
+        try:
+            axes = tuple(axis)  # type: ignore[arg-type]
+        except TypeError:  # a float, a string...: not numpy's axis
+            raise TypeError(
+                f"{op}: axis must be an int or a tuple of ints, got {axis!r}") from None
     result = []
     for a in axes:
-        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+        if not _is_int(a):
             raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
-        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
-            raise ShapeError(f"{op}: axis {a} is out of range for a {ndim}-d tensor")
-        result.append(int(a) % max(ndim, 1))
+        if not -ndim <= a < ndim:
+            raise AxisError(op, int(a), ndim)
+        result.append(int(a) % ndim)
     if len(set(result)) != len(result):
         raise ShapeError(f"{op}: repeated axis in {axis!r}")
     return tuple(sorted(result))
+
+
+def single_axis(axis: Any, ndim: int, op: str) -> int:
+    """Return the one axis an op works along (softmax, split, concatenate, ...) as an int.
+
+    Unlike :func:`normalize_axis`, ``None`` and tuples are refused: these ops act along
+    exactly one axis.
+    """
+    if axis is None or not _is_int(axis):
+        raise TypeError(f"{op}: axis must be a single int, got {axis!r}")
+    (a,) = normalize_axis(axis, ndim, op)
+    return a
+
+
+def as_index(value: Any, op: str, what: str) -> int:
+    """Return ``value`` as an int, refusing floats (even integral ones), bools and the rest.
+
+    numpy refuses ``np.zeros(2.0)``; silently truncating ``2.5`` to 2 would be worse.
+    """
+    if _is_int(value):
+        return int(value)
+    raise TypeError(f"{op}: {what} must be an int, got {type(value).__name__} {value!r}")
+
+
+def as_shape(shape: Any, op: str) -> tuple[int, ...]:
+    """Return ``shape`` (an int or a sequence of ints) as a tuple of ints.
+
+    Raises
+    ------
+    TypeError
+        When ``shape`` or one of its entries is not an int (``2.0``, ``2.5``, ``None``),
+        naming ``op``; sizes are never truncated.
+    """
+    if _is_int(shape):
+        return (int(shape),)
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, (Sequence, np.ndarray)):
+        raise TypeError(f"{op}: a shape must be an int or a sequence of ints, got "
+                        f"{type(shape).__name__} {shape!r}")
+    entries = tuple(shape)
+    if not all(_is_int(s) for s in entries):
+        raise TypeError(f"{op}: a shape must be an int or a sequence of ints, got {shape!r}")
+    return tuple(int(s) for s in entries)
 
 
 def broadcast_shapes(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:

@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
+from .broadcast import as_index, as_shape
 from .dtypes import get_default_dtype
+from .errors import ShapeError
 from .tensor import Tensor
 
 __all__ = [
@@ -39,20 +41,37 @@ def _dtype(dtype: DTypeLike | None) -> np.dtype:
     return get_default_dtype() if dtype is None else np.dtype(dtype)
 
 
+def _sizes(shape: Any, name: str) -> tuple[int, ...]:
+    """``shape`` as a tuple of non-negative ints; floats (even ``2.0``) are refused, as numpy
+    refuses them, rather than truncated."""
+    try:
+        sizes = as_shape(shape, name)
+    except TypeError:
+        raise TypeError(f"{name}: the shape must be non-negative ints, got "
+                        f"{type(shape).__name__} {shape!r}") from None
+    if any(n < 0 for n in sizes):
+        raise ShapeError(f"{name}: the shape must be non-negative ints (numpy: negative "
+                         f"dimensions are not allowed), got {shape!r}")
+    return sizes
+
+
 def zeros(shape: Shape, dtype: DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros (default float dtype unless ``dtype`` is given)."""
-    return Tensor(np.zeros(shape, dtype=_dtype(dtype)), requires_grad=requires_grad)
+    return Tensor(np.zeros(_sizes(shape, "zeros"), dtype=_dtype(dtype)),
+                  requires_grad=requires_grad)
 
 
 def ones(shape: Shape, dtype: DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return Tensor(np.ones(shape, dtype=_dtype(dtype)), requires_grad=requires_grad)
+    return Tensor(np.ones(_sizes(shape, "ones"), dtype=_dtype(dtype)),
+                  requires_grad=requires_grad)
 
 
 def full(shape: Shape, fill_value: float, dtype: DTypeLike | None = None,
          requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``fill_value``."""
-    return Tensor(np.full(shape, fill_value, dtype=_dtype(dtype)), requires_grad=requires_grad)
+    return Tensor(np.full(_sizes(shape, "full"), fill_value, dtype=_dtype(dtype)),
+                  requires_grad=requires_grad)
 
 
 def arange(start: float, stop: float | None = None, step: float = 1,
@@ -68,7 +87,11 @@ def arange(start: float, stop: float | None = None, step: float = 1,
 def eye(n: int, m: int | None = None, dtype: DTypeLike | None = None,
         requires_grad: bool = False) -> Tensor:
     """The identity matrix (n x m)."""
-    return Tensor(np.eye(n, m, dtype=_dtype(dtype)), requires_grad=requires_grad)
+    rows = as_index(n, "eye", "n")
+    cols = rows if m is None else as_index(m, "eye", "m")
+    if rows < 0 or cols < 0:
+        raise ShapeError(f"eye: negative dimensions are not allowed, got n={n}, m={m}")
+    return Tensor(np.eye(rows, cols, dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 
 def _like(x: Any) -> np.ndarray:
@@ -95,10 +118,7 @@ def _shape_args(shape: tuple[Any, ...], name: str) -> tuple[int, ...]:
     """Accept both ``f(2, 3)`` and ``f((2, 3))``, as PyTorch does."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0
-               for n in shape):
-        raise TypeError(f"{name}: the shape must be non-negative ints, got {shape!r}")
-    return tuple(int(n) for n in shape)
+    return _sizes(shape, name)
 
 
 def rand(*shape: Any, dtype: DTypeLike | None = None, requires_grad: bool = False,

@@ -13,12 +13,17 @@ from typing import Any
 
 import numpy as np
 
+from ..broadcast import single_axis
+from ..errors import ShapeError
+from ..tensor import Tensor
+from . import fused as _fused
 from . import nn_ops  # noqa: F401 - registers the fused nn ops
 from ._base import REGISTRY, Domain, Op, register
 from .assign import setitem
 from .elementwise import (
     abs,
     add,
+    check_args,
     clip,
     cos,
     divide,
@@ -40,10 +45,10 @@ from .elementwise import (
     tanh,
     where,
 )  # fmt: skip
-from .fused import log_softmax, softmax
 from .linalg import matmul
 from .reduction import logsumexp, max, mean, min, prod, sum, var
 from .shape import (
+    array_split,
     astype,
     broadcast_to,
     concatenate,
@@ -62,7 +67,8 @@ from .shape import (
 )  # fmt: skip
 
 __all__ = [
-    "FUNCTIONS", "REGISTRY", "UFUNCS", "Domain", "Op", "abs", "add", "astype", "broadcast_to",
+    "FUNCTIONS", "REGISTRY", "UFUNCS", "Domain", "Op", "abs", "add", "array_split", "astype",
+    "broadcast_to",
     "clip", "concatenate", "cos", "divide", "exp", "expand_dims", "flatten", "getitem",
     "leaky_relu", "log", "log1p", "log_softmax", "logsumexp", "matmul", "max", "maximum",
     "mean", "min", "minimum", "multiply", "negative", "pad", "permute", "power", "prod",
@@ -70,6 +76,31 @@ __all__ = [
     "softplus", "split", "sqrt", "squeeze", "stack", "subtract", "sum", "swapaxes", "tanh",
     "transpose", "var", "where",
 ]  # fmt: skip
+
+
+def _softmax_family(fn: Callable[..., Tensor], name: str, x: Any, axis: Any) -> Tensor:
+    check_args(name, x)
+    shape = np.shape(getattr(x, "_data", x))
+    if not shape:
+        raise ShapeError(f"{name}: needs at least one dimension, got a 0-d tensor")
+    a = single_axis(axis, len(shape), name)
+    if shape[a] == 0:
+        # nothing to normalise: the empty result numpy and PyTorch give (the fused forward
+        # would take the max of an empty axis); its gradient is empty too
+        return multiply(x, 1)
+    return fn(x, axis=a)
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    """Softmax along ``axis`` (one int; ``None`` is refused); see
+    :class:`~tensorgraph.ops.fused.Softmax`. An empty axis gives an empty result."""
+    return _softmax_family(_fused.softmax, "softmax", x, axis)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """Log-softmax along ``axis`` (one int; ``None`` is refused); see
+    :class:`~tensorgraph.ops.fused.LogSoftmax`. An empty axis gives an empty result."""
+    return _softmax_family(_fused.log_softmax, "log_softmax", x, axis)
 
 
 def _constant(ufunc: Callable[..., Any]) -> Callable[..., Any]:
@@ -82,6 +113,133 @@ def _constant(ufunc: Callable[..., Any]) -> Callable[..., Any]:
         return _new_tensor(np.asarray(ufunc(*raw, **kwargs)), False, None)
 
     return call
+
+
+# --------------------------------------------------------------------------- numpy's API
+# numpy hands ``np.sum(t, 0, np.float32)`` to __array_function__ with the arguments as the
+# user wrote them, positionally or by keyword. Each adapter below has numpy's signature, so
+# every argument lands where numpy would put it, and refuses (naming the function and the
+# argument) what tensorgraph does not implement instead of dropping it.
+
+
+def _refuse(name: str, a: Any, **given: Any) -> None:
+    """Raise for every argument of ``given`` that is not its harmless default."""
+    for key, value in given.items():
+        if value is None or (key == "where" and value is True):
+            continue
+        if key == "dtype" and np.dtype(value) == np.dtype(getattr(a, "dtype", None)):
+            continue  # the tensor's own dtype: nothing to do
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise TypeError(f"numpy.{name}: the argument {key}={shown} is not supported on "
+                        f"Tensors; use tensorgraph's {name} (or call numpy on "
+                        f"tensor.detach().numpy())")
+
+
+def _np_sum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
+            keepdims: bool = False, initial: Any = None, where: Any = None) -> Tensor:
+    _refuse("sum", a, dtype=dtype, out=out, initial=initial, where=where)
+    return sum(a, axis, keepdims)
+
+
+def _np_prod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
+             keepdims: bool = False, initial: Any = None, where: Any = None) -> Tensor:
+    _refuse("prod", a, dtype=dtype, out=out, initial=initial, where=where)
+    return prod(a, axis, keepdims)
+
+
+def _np_mean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
+             keepdims: bool = False, *, where: Any = None) -> Tensor:
+    _refuse("mean", a, dtype=dtype, out=out, where=where)
+    return mean(a, axis, keepdims)
+
+
+def _np_var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: float = 0,
+            keepdims: bool = False, *, where: Any = None, mean: Any = None,
+            correction: Any = None) -> Tensor:
+    _refuse("var", a, dtype=dtype, out=out, where=where, mean=mean)
+    if correction is not None:
+        if ddof != 0:
+            raise ValueError("numpy.var: ddof and correction cannot both be given")
+        ddof = correction
+    return var(a, axis, ddof, keepdims)
+
+
+def _np_max(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False,
+            initial: Any = None, where: Any = None) -> Tensor:
+    _refuse("max", a, out=out, initial=initial, where=where)
+    return max(a, axis, keepdims)
+
+
+def _np_min(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False,
+            initial: Any = None, where: Any = None) -> Tensor:
+    _refuse("min", a, out=out, initial=initial, where=where)
+    return min(a, axis, keepdims)
+
+
+def _np_reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None,
+                copy: Any = None) -> Tensor:
+    if order != "C":
+        raise TypeError(f"numpy.reshape: order={order!r} is not supported on Tensors (only "
+                        f"'C')")
+    _refuse("reshape", a, copy=copy)
+    if shape is None:
+        shape = newshape
+    return reshape(a, shape)
+
+
+def _np_broadcast_to(array: Any, shape: Any, subok: bool = False) -> Tensor:
+    _refuse("broadcast_to", array, subok=subok or None)
+    return broadcast_to(array, shape)
+
+
+def _np_concatenate(arrays: Any, axis: Any = 0, out: Any = None, *, dtype: Any = None,
+                    casting: str = "same_kind") -> Tensor:
+    _refuse("concatenate", arrays[0] if len(arrays) else None, out=out, dtype=dtype,
+            casting=None if casting == "same_kind" else casting)
+    return concatenate(arrays, axis)
+
+
+def _np_stack(arrays: Any, axis: int = 0, out: Any = None, *, dtype: Any = None,
+              casting: str = "same_kind") -> Tensor:
+    _refuse("stack", arrays[0] if len(arrays) else None, out=out, dtype=dtype,
+            casting=None if casting == "same_kind" else casting)
+    return stack(arrays, axis)
+
+
+def _np_pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Tensor:
+    values = kwargs.pop("constant_values", 0.0)
+    if kwargs:
+        raise TypeError(f"numpy.pad: the argument(s) {sorted(kwargs)} are not supported on "
+                        f"Tensors (only constant_values)")
+    return pad(array, pad_width, mode, values)
+
+
+def _np_where(condition: Any, *xy: Any) -> Tensor:
+    if len(xy) != 2:
+        raise TypeError("numpy.where: only the three-argument form where(condition, x, y) "
+                        "is supported on Tensors; for indices use "
+                        "np.nonzero(tensor.detach().numpy())")
+    return where(condition, *xy)
+
+
+def _np_clip(a: Any, a_min: Any = None, a_max: Any = None, out: Any = None, *,
+             min: Any = None, max: Any = None, **kwargs: Any) -> Tensor:
+    _refuse("clip", a, out=out, **kwargs)
+    if min is not None:
+        if a_min is not None:
+            raise TypeError("numpy.clip: pass a_min or min, not both")
+        a_min = min
+    if max is not None:
+        if a_max is not None:
+            raise TypeError("numpy.clip: pass a_max or max, not both")
+        a_max = max
+    return clip(a, a_min, a_max)
+
+
+def _np_size(a: Any, axis: int | None = None) -> int:
+    shape = a.shape
+    return int(np.prod(shape)) if axis is None else shape[single_axis(axis, len(shape),
+                                                                      "size")]
 
 
 UFUNCS: dict[Any, Callable[..., Any]] = {
@@ -97,12 +255,15 @@ UFUNCS: dict[Any, Callable[..., Any]] = {
 }  # fmt: skip
 
 FUNCTIONS: dict[Any, Callable[..., Any]] = {
-    np.sum: sum, np.mean: mean, np.var: var, np.max: max, np.amax: max, np.min: min,
-    np.amin: min, np.prod: prod, np.reshape: reshape, np.transpose: transpose,
-    np.swapaxes: swapaxes, np.expand_dims: expand_dims, np.squeeze: squeeze,
-    np.broadcast_to: broadcast_to, np.concatenate: concatenate, np.stack: stack,
-    np.split: split, np.pad: pad, np.where: where, np.clip: clip,
-    np.shape: lambda x: x.shape, np.ndim: lambda x: x.ndim, np.size: lambda x: x.size,
+    np.sum: _np_sum, np.mean: _np_mean, np.var: _np_var,
+    np.max: _np_max, np.amax: _np_max, np.min: _np_min,
+    np.amin: _np_min, np.prod: _np_prod, np.reshape: _np_reshape,
+    np.transpose: transpose, np.swapaxes: swapaxes, np.expand_dims: expand_dims,
+    np.squeeze: squeeze, np.broadcast_to: _np_broadcast_to,
+    np.concatenate: _np_concatenate, np.stack: _np_stack, np.split: split,
+    np.array_split: array_split, np.pad: _np_pad, np.where: _np_where,
+    np.clip: _np_clip, np.shape: lambda x: x.shape, np.ndim: lambda x: x.ndim,
+    np.size: _np_size,
     np.zeros_like: _constant(np.zeros_like), np.ones_like: _constant(np.ones_like),
     np.argmax: _constant(np.argmax), np.argmin: _constant(np.argmin),
     np.argsort: _constant(np.argsort),

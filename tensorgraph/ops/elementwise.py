@@ -6,19 +6,24 @@ and higher-order gradients. ``grad`` is the cotangent :math:`\bar z`, ``out`` th
 :math:`z`.
 
 Subgradients (pinned by tests): relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) = slope,
-maximum/minimum ties split the gradient equally, clip passes the gradient at the bounds,
-sqrt'(0) = 0 (a finite choice instead of +inf).
+maximum/minimum ties split the gradient equally, clip passes the gradient at the bounds
+(to ``x``; a Tensor bound gets the gradient only where it wins), sqrt'(0) = 0 (a finite
+choice instead of +inf); power follows PyTorch at 0 (see :class:`Power`).
+
+The public functions refuse operands numpy would make object arrays of (``None``, strings,
+ragged lists) with a ``TypeError`` naming the op; the check is one set lookup per operand
+when every operand is a Tensor, an array or a number.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from ..tensor import Tensor
-
+from ..broadcast import broadcast_shapes
+from ..errors import DTypeError
+from ..tensor import Tensor
 from ._base import Domain, Op, register
 
 __all__ = [
@@ -26,6 +31,46 @@ __all__ = [
     "minimum", "multiply", "negative", "power", "relu", "sigmoid", "sin", "softplus", "sqrt",
     "subtract", "tanh", "where",
 ]  # fmt: skip
+
+#: Operand types that need no further look (checked by exact type: one set lookup each).
+#: Tensor subclasses (nn.Parameter) join it the first time :func:`check_args` meets them.
+_PLAIN_OPERANDS: set[type] = {Tensor, np.ndarray, float, int, bool, np.float64, np.float32,
+                              np.int64, np.int32, np.bool_}
+
+
+def check_operands(op: str, args: tuple[Any, ...]) -> None:
+    """Refuse operands numpy would turn into object arrays (``None``, strings, ragged or
+    mixed lists), naming the op and the operand; numpy would crash deep inside its object
+    loops, or worse, turn ``[1, None]`` into ``[1, nan]`` without a word."""
+    for i, a in enumerate(args):
+        if type(a) in _PLAIN_OPERANDS or isinstance(a, (Tensor, np.ndarray)):
+            kind = a.dtype.kind if isinstance(a, (Tensor, np.ndarray)) else "f"
+        elif isinstance(a, (int, float, np.number, np.bool_)) and not isinstance(a, complex):
+            continue
+        elif isinstance(a, (list, tuple)):
+            try:
+                kind = np.asarray(a).dtype.kind
+            except ValueError:  # ragged
+                kind = "O"
+        else:
+            kind = "O"
+        if kind not in "biuf":
+            shown = repr(a) if len(repr(a)) <= 40 else repr(a)[:37] + "..."
+            raise TypeError(f"{op}: operand {i} is {type(a).__name__} {shown}; expected a "
+                            f"Tensor, a numpy array, a number or a list of numbers")
+
+
+def check_args(name: str, *args: Any) -> None:
+    """Run :func:`check_operands` unless every operand is a Tensor, an array or a number."""
+    for a in args:
+        if type(a) in _PLAIN_OPERANDS:
+            continue
+        if isinstance(a, Tensor):  # a Parameter: remember its class
+            _PLAIN_OPERANDS.add(type(a))
+            continue
+        check_operands(name, args)
+        return
+
 
 def stable_sigmoid(x: Any) -> Any:
     r"""Logistic function without overflow: :math:`1/(1+e^{-x})` for x >= 0,
@@ -153,8 +198,22 @@ class Power(Op):
     .. math::
         z = x^y,\quad \bar x = \bar z\, y\, x^{y-1},\quad \bar y = \bar z\, z \ln x
 
-    The exponent's gradient is defined for :math:`x > 0`; where :math:`x \le 0` it is taken
-    as 0 (the real power is not differentiable in :math:`y` there).
+    At the edges of the real power the conventions are PyTorch's (``torch.pow``), pinned by
+    ``tests/ops/test_edges.py``:
+
+    * :math:`\bar x = 0` wherever :math:`y = 0`, also at :math:`x = 0` (where the formula
+      would give :math:`0 \cdot \infty`): :math:`x^0 = 1` is constant. At :math:`x = 0` the
+      other exponents follow the formula: :math:`y = 1` gives 1, :math:`y > 1` gives 0,
+      :math:`0 < y < 1` gives :math:`+\infty` and :math:`y < 0` gives :math:`\pm\infty`.
+      Second derivatives are exact too (``x ** arange(3.)`` at 0 has second derivatives
+      0, 0, 2): where :math:`x = y = 0` the VJP evaluates :math:`x^0` instead of
+      :math:`x^{-1}`.
+    * :math:`\bar y = 0` where :math:`x = 0` and :math:`y \ge 0` (as PyTorch);
+      where :math:`x = 0` and :math:`y < 0`, :math:`z = +\infty` and
+      :math:`\bar y = \bar z \cdot (-\infty)`, the limit from :math:`x > 0` (as PyTorch).
+    * :math:`\bar y = 0` where :math:`x < 0`: the real power has no derivative in
+      :math:`y` there. PyTorch gives NaN; tensorgraph keeps the finite 0 (documented in
+      ``docs/reliability.md``).
 
     >>> import tensorgraph as tg
     >>> tg.power(tg.tensor([2.0, 3.0]), 2)
@@ -168,12 +227,25 @@ class Power(Op):
 
     @staticmethod
     def vjp_0(grad: Any, out: Any, x: Any, y: Any) -> Any:
-        return grad * y * x ** (y - 1)
+        if isinstance(y, (int, float)):  # a scalar exponent, the common x ** 2
+            if y == 0:
+                return np.zeros_like(grad)
+            return grad * y * x ** (y - 1)
+        # x ** (y - 1) is 0 ** -1 = inf where x = y = 0: take x ** 0 = 1 there, so the
+        # gradient is 0 * 1 = 0 and its own derivative in x stays finite too
+        both_zero = np.logical_and(x == 0, y == 0)
+        return grad * y * x ** np.where(both_zero, 0, y - 1)
 
     @staticmethod
     def vjp_1(grad: Any, out: Any, x: Any, y: Any) -> Any:
         positive = x > 0
-        return np.where(positive, grad * out * np.log(np.where(positive, x, 1)), 0)
+        # x > 0: the formula; x = 0 with y < 0: z = inf and ln x = -inf (PyTorch's value);
+        # x = 0 with y >= 0, and x < 0: 0. ln x is 0 where unused, so that no 0 * inf is
+        # ever computed (it would warn although the where discards it)
+        infinite = np.logical_and(x == 0, y < 0)
+        log_x = np.where(positive, np.log(np.where(positive, x, 1)),
+                         np.where(infinite, -np.inf, 0))
+        return np.where(np.logical_or(positive, infinite), grad * out * log_x, 0)
 
 
 @register
@@ -560,37 +632,197 @@ class Where(Op):
         return np.where(condition, 0, grad)
 
 
-add = Add.apply
-subtract = Subtract.apply
-multiply = Multiply.apply
-divide = Divide.apply
-negative = Negative.apply
-power = Power.apply
-exp = Exp.apply
-log = Log.apply
-log1p = Log1p.apply
-sqrt = Sqrt.apply
-abs = Abs.apply
-sin = Sin.apply
-cos = Cos.apply
-tanh = Tanh.apply
-sigmoid = Sigmoid.apply
-relu = Relu.apply
-softplus = Softplus.apply
-maximum = Maximum.apply
-minimum = Minimum.apply
-where = Where.apply
+def add(x: Any, y: Any) -> Tensor:
+    """Elementwise ``x + y``; see :class:`Add`."""
+    if type(x) not in _PLAIN_OPERANDS or type(y) not in _PLAIN_OPERANDS:
+        check_args("add", x, y)
+    return Add.apply(x, y)
+
+
+def subtract(x: Any, y: Any) -> Tensor:
+    """Elementwise ``x - y``; see :class:`Subtract`."""
+    if type(x) not in _PLAIN_OPERANDS or type(y) not in _PLAIN_OPERANDS:
+        check_args("subtract", x, y)
+    return Subtract.apply(x, y)
+
+
+def multiply(x: Any, y: Any) -> Tensor:
+    """Elementwise ``x * y``; see :class:`Multiply`."""
+    if type(x) not in _PLAIN_OPERANDS or type(y) not in _PLAIN_OPERANDS:
+        check_args("multiply", x, y)
+    return Multiply.apply(x, y)
+
+
+def divide(x: Any, y: Any) -> Tensor:
+    """Elementwise ``x / y``; see :class:`Divide`."""
+    if type(x) not in _PLAIN_OPERANDS or type(y) not in _PLAIN_OPERANDS:
+        check_args("divide", x, y)
+    return Divide.apply(x, y)
+
+
+def negative(x: Any) -> Tensor:
+    """Elementwise ``-x``; see :class:`Negative`."""
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("negative", x)
+    return Negative.apply(x)
+
+
+def power(x: Any, y: Any) -> Tensor:
+    """Elementwise ``x ** y``; see :class:`Power`."""
+    if type(x) not in _PLAIN_OPERANDS or type(y) not in _PLAIN_OPERANDS:
+        check_args("power", x, y)
+    return Power.apply(x, y)
+
+
+def exp(x: Any) -> Tensor:
+    """Elementwise ``exp``; see :class:`Exp`."""
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("exp", x)
+    return Exp.apply(x)
+
+
+def log(x: Any) -> Tensor:
+    """Elementwise ``log``; see :class:`Log`."""
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("log", x)
+    return Log.apply(x)
+
+
+def log1p(x: Any) -> Tensor:
+    """Elementwise ``log1p``; see :class:`Log1p`."""
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("log1p", x)
+    return Log1p.apply(x)
+
+
+def sqrt(x: Any) -> Tensor:
+    """Elementwise ``sqrt``; see :class:`Sqrt`."""
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("sqrt", x)
+    return Sqrt.apply(x)
+
+
+def abs(x: Any) -> Tensor:
+    """Elementwise ``abs``; see :class:`Abs`."""
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("abs", x)
+    return Abs.apply(x)
+
+
+def sin(x: Any) -> Tensor:
+    """Elementwise ``sin``; see :class:`Sin`."""
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("sin", x)
+    return Sin.apply(x)
+
+
+def cos(x: Any) -> Tensor:
+    """Elementwise ``cos``; see :class:`Cos`."""
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("cos", x)
+    return Cos.apply(x)
+
+
+def tanh(x: Any) -> Tensor:
+    """Elementwise ``tanh``; see :class:`Tanh`."""
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("tanh", x)
+    return Tanh.apply(x)
+
+
+def sigmoid(x: Any) -> Tensor:
+    """Elementwise ``sigmoid``; see :class:`Sigmoid`."""
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("sigmoid", x)
+    return Sigmoid.apply(x)
+
+
+def relu(x: Any) -> Tensor:
+    """Elementwise ``relu``; see :class:`Relu`."""
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("relu", x)
+    return Relu.apply(x)
+
+
+def softplus(x: Any) -> Tensor:
+    """Elementwise ``softplus``; see :class:`Softplus`."""
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args("softplus", x)
+    return Softplus.apply(x)
+
+
+def maximum(x: Any, y: Any) -> Tensor:
+    """Elementwise maximum; see :class:`Maximum`."""
+    if type(x) not in _PLAIN_OPERANDS or type(y) not in _PLAIN_OPERANDS:
+        check_args("maximum", x, y)
+    return Maximum.apply(x, y)
+
+
+def minimum(x: Any, y: Any) -> Tensor:
+    """Elementwise minimum; see :class:`Minimum`."""
+    if type(x) not in _PLAIN_OPERANDS or type(y) not in _PLAIN_OPERANDS:
+        check_args("minimum", x, y)
+    return Minimum.apply(x, y)
+
+
+def where(condition: Any, x: Any, y: Any) -> Tensor:
+    """``x`` where ``condition`` holds, else ``y``; see :class:`Where`."""
+    if (type(condition) not in _PLAIN_OPERANDS or type(x) not in _PLAIN_OPERANDS
+            or type(y) not in _PLAIN_OPERANDS):
+        check_args("where", condition, x, y)
+    return Where.apply(condition, x, y)
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     """Leaky ReLU; see :class:`LeakyRelu`."""
+    if type(x) not in _PLAIN_OPERANDS or type(negative_slope) not in _PLAIN_OPERANDS:
+        check_args("leaky_relu", x, negative_slope)
     return LeakyRelu.apply(x, negative_slope=negative_slope)
 
 
-def clip(x: Any, a_min: float | None = None, a_max: float | None = None) -> Tensor:
-    """Clip to ``[a_min, a_max]``; see :class:`Clip`."""
+_SCALAR_BOUNDS = frozenset({float, int})
+
+
+def _is_scalar_bound(bound: Any) -> bool:
+    return isinstance(bound, (int, float, np.integer, np.floating)) and not isinstance(
+        bound, (bool, np.bool_))
+
+
+def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Tensor:
+    r"""Clip to ``[a_min, a_max]``, as ``numpy.clip``; see :class:`Clip`.
+
+    Either bound may be None, a number, an array or a Tensor broadcasting against ``x``
+    (as ``torch.clamp``, a Tensor bound that requires grad gets a gradient). As numpy, where
+    ``a_min > a_max`` the result is ``a_max``. Gradients, with ties passing to ``x``:
+
+    .. math:: \bar x = \bar z\, [a_{min} \le x \le a_{max}],\quad
+              \bar a_{min} = \bar z\, [x < a_{min} \le a_{max}],\quad
+              \bar a_{max} = \bar z\, [\max(x, a_{min}) > a_{max}]
+
+    which is ``torch.clamp``'s rule. A NaN in ``x`` or in a bound propagates to the result.
+
+    >>> import tensorgraph as tg
+    >>> tg.clip(tg.tensor([-2.0, 0.5, 2.0]), tg.tensor([-1.0, 1.0, 0.0]), 1.0)
+    tensor([-1.,  1.,  1.], dtype=float32)
+    """
     if a_min is None and a_max is None:
         raise ValueError("clip: at least one of a_min and a_max must be given")
-    if a_min is not None and a_max is not None and a_min > a_max:
-        raise ValueError(f"clip: a_min={a_min} is greater than a_max={a_max}")
-    return Clip.apply(x, a_min=a_min, a_max=a_max)
+    if (a_min is None or type(a_min) in _SCALAR_BOUNDS or _is_scalar_bound(a_min)) and (
+            a_max is None or type(a_max) in _SCALAR_BOUNDS or _is_scalar_bound(a_max)):
+        if type(x) not in _PLAIN_OPERANDS:
+            check_args("clip", x)
+        return Clip.apply(x, a_min=a_min, a_max=a_max)
+    check_operands("clip", (x, *(b for b in (a_min, a_max) if b is not None)))
+    # array or Tensor bounds: two wheres (x where it is inside, else the bound it crossed),
+    # so each bound that requires grad gets its gradient and second order comes free
+    shapes = [np.shape(getattr(b, "_data", b)) for b in (x, a_min, a_max) if b is not None]
+    broadcast_shapes("clip", *shapes)
+    out: Any = x
+    try:
+        if a_min is not None:
+            out = where(np.logical_or(out < a_min, np.isnan(a_min)), a_min, out)
+        if a_max is not None:
+            out = where(np.logical_or(out > a_max, np.isnan(a_max)), a_max, out)
+    except DTypeError as err:  # name the function the user called, not its parts
+        raise DTypeError(f"clip: {err}") from None
+    return out  # type: ignore[no-any-return]

@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..broadcast import Axis, normalize_axis, unreduce
+from ..errors import DomainError, ShapeError
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
 
 from ._base import Domain, Op, register
+from .elementwise import _PLAIN_OPERANDS, check_args
 
 __all__ = ["logsumexp", "max", "mean", "min", "prod", "sum", "var"]
 
@@ -96,12 +98,16 @@ class Mean(Op):
 
 @register
 class Var(Op):
-    r"""Variance over ``axis`` with ``ddof`` (0 by default, as numpy).
+    r"""Variance over ``axis`` with ``ddof`` (0 by default, as numpy; any real number).
 
-    .. math:: z = \frac{1}{n - \mathrm{ddof}} \sum (x_i - \mu)^2,\quad
-              \bar x_i = \bar z \frac{2 (x_i - \mu)}{n - \mathrm{ddof}}
+    .. math:: z = \frac{1}{d} \sum (x_i - \mu)^2,\quad
+              \bar x_i = \bar z \frac{2 (x_i - \mu)}{d},\quad
+              d = \max(n - \mathrm{ddof}, 0)
 
     (The mean's own gradient term vanishes because :math:`\sum (x_i - \mu) = 0`.)
+    As numpy, ``ddof >= n`` gives :math:`d = 0`: the variance is inf (nan for a constant
+    slice or an empty axis) with numpy's ``RuntimeWarning``, and the gradient is the same
+    formula (infinite where :math:`x_i \ne \mu`, nan where :math:`x_i = \mu`).
 
     >>> import tensorgraph as tg
     >>> tg.var(tg.tensor([1.0, 3.0]))
@@ -115,17 +121,21 @@ class Var(Op):
     ])
 
     @staticmethod
-    def forward(x: Any, axis: tuple[int, ...] = (), ddof: int = 0,
+    def forward(x: Any, axis: tuple[int, ...] = (), ddof: float = 0,
                 keepdims: bool = False) -> Any:
         return np.var(x, axis=axis, ddof=ddof, keepdims=keepdims)
 
     reference = forward
 
     @staticmethod
-    def vjp_0(grad: Any, out: Any, x: Any, axis: tuple[int, ...] = (), ddof: int = 0,
+    def vjp_0(grad: Any, out: Any, x: Any, axis: tuple[int, ...] = (), ddof: float = 0,
               keepdims: bool = False) -> Any:
+        n = _count(x.shape, axis)
+        if n == 0:  # nothing to differentiate (and no mean of an empty slice to warn about)
+            return np.zeros_like(x)
         centred = x - np.mean(x, axis=axis, keepdims=True)
-        scale = 2 / (_count(x.shape, axis) - ddof)
+        dof = builtins.max(n - ddof, 0)
+        scale = 2 / dof if dof > 0 else math.inf  # numpy's divisor: inf for ddof >= n
         return unreduce(grad, x.shape, axis, keepdims) * centred * scale
 
 
@@ -223,12 +233,22 @@ class Logsumexp(Op):
 
 @register
 class Prod(Op):
-    r"""Product over ``axis``, with a gradient that is right when inputs contain zeros.
+    r"""Product over ``axis``, with first and second derivatives exact at zeros.
 
     .. math:: \bar x_i = \bar z \prod_{j \ne i} x_j
 
-    computed as :math:`z / x_i` when the slice holds no zero, as the product of the others
-    at the single zero of a slice with one zero, and 0 elsewhere.
+    In a slice with no zero the product of the others is :math:`z / x_i`. Where a slice holds
+    zeros, with :math:`P` the product of its non-zero entries and :math:`Z` the product of
+    its zero entries (as functions of them, so their derivatives survive under
+    ``create_graph``):
+
+    * a non-zero entry gets :math:`Z P / x_i`;
+    * a zero entry gets :math:`P` when it is the slice's only zero, :math:`x_k P` when
+      :math:`x_k` is the slice's other zero, and 0 when there are three or more zeros.
+
+    Each is :math:`\prod_{j \ne i} x_j` with the same first derivatives, so the Hessian is
+    exact (and symmetric) with any number of zeros; third derivatives with three or more
+    zeros in one slice are not.
 
     >>> import tensorgraph as tg
     >>> tg.prod(tg.tensor([2.0, 3.0]))
@@ -247,21 +267,39 @@ class Prod(Op):
     @staticmethod
     def vjp_0(grad: Any, out: Any, x: Any, axis: tuple[int, ...] = (),
               keepdims: bool = False) -> Any:
+        spread = unreduce(grad, x.shape, axis, keepdims)
         is_zero = x == 0
+        if type(x) is np.ndarray and not is_zero.any():  # the common case, first order
+            return spread * unreduce(out, x.shape, axis, keepdims) / x
         zeros = np.sum(is_zero, axis=axis, keepdims=True)
         safe_x = np.where(is_zero, 1, x)
-        product_of_nonzeros = np.prod(safe_x, axis=axis, keepdims=True)
-        others = np.where(
-            is_zero,
-            np.where(zeros == 1, product_of_nonzeros, 0),
-            np.where(zeros == 0, product_of_nonzeros / safe_x, 0),
-        )
-        return unreduce(grad, x.shape, axis, keepdims) * others
+        nonzero_product = np.prod(safe_x, axis=axis, keepdims=True)  # P
+        zero_product = np.prod(np.where(is_zero, x, 1), axis=axis, keepdims=True)  # Z
+        # at a zero entry, the product of the slice's other zeros: 1 if it is the only one,
+        # the other one's value (sum of the zeros minus itself) if there are two, else 0
+        other_zeros = np.where(
+            zeros == 1, 1,
+            np.where(zeros == 2, np.sum(np.where(is_zero, x, 0), axis=axis, keepdims=True) - x,
+                     0))
+        others = np.where(is_zero, other_zeros * nonzero_product,
+                          zero_product * nonzero_product / safe_x)
+        return spread * others
+
+
+def _keepdims(value: Any, op: str) -> bool:
+    """``keepdims`` as a bool; a string or None is a mistake (numpy refuses them too)."""
+    if value is False or value is True:
+        return value
+    if not isinstance(value, (bool, int, np.bool_, np.integer)):
+        raise TypeError(f"{op}: keepdims must be a bool, got {type(value).__name__} {value!r}")
+    return bool(value)
 
 
 def _reduce(op: type[Op], x: Any, axis: Axis, keepdims: bool, **extra: Any) -> Tensor:
-    return op.apply(x, axis=normalize_axis(axis, _ndim(x), op.name), keepdims=bool(keepdims),
-                    **extra)
+    if type(x) not in _PLAIN_OPERANDS:
+        check_args(op.name, x)
+    return op.apply(x, axis=normalize_axis(axis, _ndim(x), op.name),
+                    keepdims=_keepdims(keepdims, op.name), **extra)
 
 
 def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -274,23 +312,42 @@ def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return _reduce(Mean, x, axis, keepdims)
 
 
-def var(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-    """Variance over ``axis`` with ``ddof`` delta degrees of freedom; see :class:`Var`."""
+def var(x: Any, axis: Axis = None, ddof: float = 0, keepdims: bool = False) -> Tensor:
+    """Variance over ``axis`` with ``ddof`` delta degrees of freedom; see :class:`Var`.
+
+    ``ddof`` is any finite real number, as in numpy (``0.5`` divides by ``n - 0.5``); with
+    ``ddof >= n`` the result is numpy's inf/nan, with its ``RuntimeWarning``.
+    """
+    if isinstance(ddof, (bool, np.bool_)) or not isinstance(ddof, (int, float, np.integer,
+                                                                     np.floating)):
+        raise TypeError(f"var: ddof must be a real number, got {type(ddof).__name__} {ddof!r}")
+    if not math.isfinite(ddof):
+        raise DomainError(f"var: ddof must be finite, got {ddof!r}")
+    check_args("var", x)
     axes = normalize_axis(axis, _ndim(x), "var")
-    n = _count(_shape(x), axes)
-    if not 0 <= ddof < builtins.max(n, 1):
-        raise ValueError(f"var: ddof={ddof} must be in [0, {n}) for {n} reduced elements")
-    return Var.apply(x, axis=axes, ddof=int(ddof), keepdims=bool(keepdims))
+    ddof = int(ddof) if isinstance(ddof, (int, np.integer)) else float(ddof)
+    return Var.apply(x, axis=axes, ddof=ddof, keepdims=_keepdims(keepdims, "var"))
+
+
+def _extremum(op: type[Op], x: Any, axis: Axis, keepdims: bool) -> Tensor:
+    check_args(op.name, x)
+    shape = _shape(x)
+    axes = normalize_axis(axis, len(shape), op.name)
+    if _count(shape, axes) == 0:
+        # numpy: "zero-size array to reduction operation maximum which has no identity"
+        raise ShapeError(f"{op.name}: the {op.name}imum of an empty axis is undefined "
+                         f"(shape {shape}, axis {axis!r}); numpy raises too")
+    return op.apply(x, axis=axes, keepdims=_keepdims(keepdims, op.name))
 
 
 def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Maximum over ``axis``; see :class:`Max`."""
-    return _reduce(Max, x, axis, keepdims)
+    """Maximum over ``axis``; see :class:`Max`. An empty axis raises ``ShapeError``."""
+    return _extremum(Max, x, axis, keepdims)
 
 
 def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Minimum over ``axis``; see :class:`Min`."""
-    return _reduce(Min, x, axis, keepdims)
+    """Minimum over ``axis``; see :class:`Min`. An empty axis raises ``ShapeError``."""
+    return _extremum(Min, x, axis, keepdims)
 
 
 def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:

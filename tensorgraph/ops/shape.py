@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import DTypeLike
 
-from ..broadcast import normalize_axis
+from ..broadcast import as_index, as_shape, normalize_axis, single_axis
 from ..errors import DTypeError, ShapeError
 
 if TYPE_CHECKING:
@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 from ._base import Domain, Op, register
 
 __all__ = [
-    "astype", "broadcast_to", "concatenate", "expand_dims", "flatten", "getitem", "pad",
-    "permute", "reshape", "split", "squeeze", "stack", "swapaxes", "transpose",
+    "array_split", "astype", "broadcast_to", "concatenate", "expand_dims", "flatten",
+    "getitem", "pad", "permute", "reshape", "split", "squeeze", "stack", "swapaxes",
+    "transpose",
 ]  # fmt: skip
 
 
@@ -68,7 +69,7 @@ class Reshape(Op):
 
 def reshape(x: Any, shape: int | Sequence[int]) -> Tensor:
     """Reshape ``x`` (one ``-1`` entry is inferred); see :class:`Reshape`."""
-    target = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    target = as_shape(shape, "reshape")
     source = _shape(x)
     size = math.prod(source)
     unknown = [i for i, s in enumerate(target) if s == -1]
@@ -79,15 +80,16 @@ def reshape(x: Any, shape: int | Sequence[int]) -> Tensor:
         if not bad:
             target = tuple(size // known if s == -1 else s for s in target)
     if bad or math.prod(target) != size:
-        asked = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
         raise ShapeError(f"reshape: cannot reshape a tensor of shape {source} "
-                         f"({size} elements) into {asked}")
+                         f"({size} elements) into {as_shape(shape, 'reshape')}")
     return Reshape.apply(x, shape=target)
 
 
 def expand_dims(x: Any, axis: int | Sequence[int]) -> Tensor:
     """Insert size-1 axes at ``axis`` (numpy's rules): a reshape."""
     source = _shape(x)
+    if axis is None:
+        raise TypeError("expand_dims: axis must be an int or a tuple of ints, got None")
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     axes_n = normalize_axis(axes, len(source) + len(axes), "expand_dims")
     rest = iter(source)
@@ -148,7 +150,8 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     if axes is None:
         perm = tuple(reversed(range(ndim)))
     else:
-        perm = tuple(int(a) % max(ndim, 1) if -ndim <= a < ndim else -1 for a in axes)
+        given = tuple(as_index(a, "transpose", "an axis") for a in axes)
+        perm = tuple(a % ndim if -ndim <= a < ndim else -1 for a in given)
         if sorted(perm) != list(range(ndim)):
             raise ShapeError(f"transpose: axes {tuple(axes)} are not a permutation of the "
                              f"{ndim} axes of shape {_shape(x)}")
@@ -161,8 +164,8 @@ permute = transpose
 def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     """Exchange two axes: a transpose."""
     ndim = len(_shape(x))
-    (a,) = normalize_axis(axis1, ndim, "swapaxes")
-    (b,) = normalize_axis(axis2, ndim, "swapaxes")
+    a = single_axis(axis1, ndim, "swapaxes")
+    b = single_axis(axis2, ndim, "swapaxes")
     perm = list(range(ndim))
     perm[a], perm[b] = perm[b], perm[a]
     return Transpose.apply(x, axes=tuple(perm))
@@ -196,10 +199,11 @@ class BroadcastTo(Op):
 
 def broadcast_to(x: Any, shape: int | Sequence[int]) -> Tensor:
     """Broadcast ``x`` to ``shape`` (numpy's rules); see :class:`BroadcastTo`."""
-    target = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    target = as_shape(shape, "broadcast_to")
     source = _shape(x)
     lead = len(target) - len(source)
-    if lead < 0 or any(s not in (1, t) for s, t in zip(source, target[lead:])):
+    if (lead < 0 or any(t < 0 for t in target)
+            or any(s not in (1, t) for s, t in zip(source, target[lead:]))):
         raise ShapeError(f"broadcast_to: cannot broadcast shape {source} to {target}")
     return BroadcastTo.apply(x, shape=target)
 
@@ -271,7 +275,7 @@ class Stack(Op):
         return [grad[_along(axis, k)] if need else None for k, need in enumerate(needs)]
 
 
-def _check_join(name: str, xs: Sequence[Any], axis: int, new_axis: bool) -> int:
+def _check_join(name: str, xs: Sequence[Any], axis: Any, new_axis: bool) -> int:
     if isinstance(xs, np.ndarray) or not isinstance(xs, (list, tuple)) or not xs:
         raise TypeError(f"{name}: expected a non-empty list or tuple of tensors")
     shapes = [_shape(x) for x in xs]
@@ -279,7 +283,10 @@ def _check_join(name: str, xs: Sequence[Any], axis: int, new_axis: bool) -> int:
     if any(len(s) != ndim for s in shapes):
         raise ShapeError(f"{name}: all inputs must have the same number of dimensions, got "
                          f"shapes {shapes}")
-    (a,) = normalize_axis(axis, ndim + 1 if new_axis else ndim, name)
+    if ndim == 0 and not new_axis:
+        raise ShapeError(f"{name}: zero-dimensional tensors cannot be concatenated "
+                         f"(numpy refuses them too); use stack")
+    a = single_axis(axis, ndim + 1 if new_axis else ndim, name)
     for i, s in enumerate(shapes):
         others = [d for j, d in enumerate(s) if new_axis or j != a]
         first = [d for j, d in enumerate(shapes[0]) if new_axis or j != a]
@@ -290,8 +297,12 @@ def _check_join(name: str, xs: Sequence[Any], axis: int, new_axis: bool) -> int:
     return a
 
 
-def concatenate(xs: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join ``xs`` along ``axis``; see :class:`Concatenate`."""
+def concatenate(xs: Sequence[Any], axis: int | None = 0) -> Tensor:
+    """Join ``xs`` along ``axis``; see :class:`Concatenate`. ``axis=None`` flattens every
+    input first, as numpy does."""
+    if axis is None and isinstance(xs, (list, tuple)):
+        xs = [flatten(x) for x in xs]
+        axis = 0
     return Concatenate.apply(*xs, axis=_check_join("concatenate", xs, axis, new_axis=False))
 
 
@@ -301,19 +312,49 @@ def stack(xs: Sequence[Any], axis: int = 0) -> Tensor:
 
 
 def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
-    """Split ``x`` into pieces along ``axis`` (numpy's rules): each piece is a getitem."""
+    """Split ``x`` into pieces along ``axis``, as ``numpy.split``: each piece is a getitem.
+
+    An int ``N`` asks for ``N`` equal pieces (an error when the axis length is not a
+    multiple of ``N``); a sequence of indices gives the cut points, with Python's slicing
+    rules (negative indices count from the end, indices past the end give empty pieces).
+    """
+    return _split("split", x, indices_or_sections, axis, equal=True)
+
+
+def array_split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
+    """As :func:`split`, but ``N`` pieces need not be equal (``numpy.array_split``): the
+    first ``n % N`` pieces get one element more."""
+    return _split("array_split", x, indices_or_sections, axis, equal=False)
+
+
+def _split(name: str, x: Any, indices_or_sections: Any, axis: Any,
+           equal: bool) -> list[Tensor]:
     shape = _shape(x)
-    (a,) = normalize_axis(axis, len(shape), "split")
+    if not shape:
+        raise ShapeError(f"{name}: cannot split a 0-d tensor")
+    a = single_axis(axis, len(shape), name)
     n = shape[a]
-    if isinstance(indices_or_sections, (int, np.integer)):
+    if isinstance(indices_or_sections, (int, np.integer)) and not isinstance(
+            indices_or_sections, (bool, np.bool_)):
         sections = int(indices_or_sections)
-        if sections <= 0 or n % sections:
-            raise ShapeError(f"split: axis {a} of shape {shape} (length {n}) cannot be split "
-                             f"into {sections} equal sections")
-        bounds = [k * (n // sections) for k in range(sections + 1)]
+        if sections <= 0:
+            raise ShapeError(f"{name}: the number of sections must be positive, got {sections}")
+        if equal and n % sections:
+            raise ShapeError(f"{name}: axis {a} of shape {shape} (length {n}) cannot be split "
+                             f"into {sections} equal sections; use array_split for unequal "
+                             f"ones")
+        size, extra = divmod(n, sections)
+        bounds = [k * size + min(k, extra) for k in range(sections + 1)]
     else:
-        bounds = [0, *[int(i) for i in indices_or_sections], n]
-    return [getitem(x, _along(a, slice(lo, max(lo, hi)))) for lo, hi in itertools.pairwise(bounds)]
+        if isinstance(indices_or_sections, (str, bytes, float, np.floating)) or not isinstance(
+                indices_or_sections, (Sequence, np.ndarray)):
+            raise TypeError(f"{name}: indices_or_sections must be an int or a sequence of "
+                            f"ints, got {type(indices_or_sections).__name__} "
+                            f"{indices_or_sections!r}")
+        bounds = [0, *[as_index(i, name, "a split index") for i in indices_or_sections], n]
+    # Python slicing, as numpy.split: negative cuts count from the end, cuts past the end
+    # clip, and a cut before the previous one gives an empty piece
+    return [getitem(x, _along(a, slice(lo, hi))) for lo, hi in itertools.pairwise(bounds)]
 
 
 # --------------------------------------------------------------------------- indexing
@@ -467,8 +508,11 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: float =
     ndim = len(_shape(x))
     if ndim == 0:
         raise ShapeError("pad: cannot pad a 0-d tensor (numpy.pad cannot either)")
+    given = np.asarray(pad_width)
+    if given.dtype.kind not in "iu":  # numpy: "`pad_width` must be of integral type"
+        raise TypeError(f"pad: pad_width must be ints, got {pad_width!r}")
     try:
-        widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (ndim, 2))
+        widths = np.broadcast_to(given.astype(np.int64), (ndim, 2))
     except ValueError:
         raise ShapeError(f"pad: pad_width {pad_width!r} does not fit a {ndim}-d tensor") from None
     if (widths < 0).any():
