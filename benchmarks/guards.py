@@ -1,15 +1,19 @@
 """Cost per op of the saved-value guards, against the engine before them, in one run.
 
-``python -m benchmarks.guards [--baseline REV] [--rounds N] [--quick]``
+``python -m benchmarks.guards [--baseline REV] [--current REV] [--rounds N] [--instructions]``
 
 The guards (docs/reliability.md, "What a graph saves cannot change"): one version counter per
 storage shared by views and ``detach()``, copies of the caller's arrays and array parameters
 when a node saves them, seeds and retained gradients never adopted twice, numpy scalars made
 weak. Their cost is what they add to recording an op and to walking it back.
 
-Both engines run in fresh subprocesses, alternating round by round (this tree, then
-``--baseline``, checked out with ``git archive`` into a temporary directory), so the ratio of
-one round compares two measurements taken moments apart on the same machine. Each
+Both engines run in fresh subprocesses, alternating round by round (this tree, or
+``--current REV``, then ``--baseline``, each checked out with ``git archive`` into a temporary
+directory), so one round compares two measurements taken moments apart on the same machine.
+With ``--instructions`` the measure is instead the number of machine instructions per op,
+counted by ``valgrind --tool=callgrind`` (the difference between runs of N and 6N
+iterations, so that start-up cancels out): exact and repeatable whatever else the machine is
+doing, where a busy shared machine makes times wander. Each
 subprocess times the forward and backward of three small workloads on (4, 4) float64 tensors,
 where the arithmetic is negligible and the fixed cost per op is what is left:
 
@@ -48,6 +52,7 @@ import numpy as np
 import tensorgraph as tg
 
 repeats, inner = int(sys.argv[1]), int(sys.argv[2])
+only = sys.argv[3] if len(sys.argv) > 3 else ""
 rng = np.random.default_rng(0)
 a, b = rng.standard_normal((4, 4)), rng.standard_normal((4, 4))
 x, y = tg.tensor(a, requires_grad=True), tg.tensor(b, requires_grad=True)
@@ -80,6 +85,11 @@ def operands():
 counts = {"elementwise": 5, "views": 6, "operands": 4}
 result = {}
 for name, fn in (("elementwise", elementwise), ("views", views), ("operands", operands)):
+    if only:  # an instruction count: run one workload `inner` times, nothing else
+        if name == only:
+            for _ in range(inner):
+                fn()
+        continue
     for _ in range(inner):
         fn()
     best = float("inf")
@@ -95,13 +105,42 @@ print(json.dumps(result))
 WORKLOADS = ("elementwise", "views", "operands")
 
 
+def _env(source: Path) -> dict[str, str]:
+    return dict(os.environ, PYTHONPATH=str(source), OMP_NUM_THREADS="1",
+                OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+
+
 def measure(source: Path, repeats: int, inner: int) -> dict[str, float]:
     """Microseconds per op of each workload, in a fresh interpreter importing ``source``."""
-    env = dict(os.environ, PYTHONPATH=str(source), OMP_NUM_THREADS="1",
-               OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(repeats), str(inner)], env=env,
-                         check=True, capture_output=True, text=True, cwd=str(source))
+    out = subprocess.run([sys.executable, "-c", _CHILD, str(repeats), str(inner)],
+                         env=_env(source), check=True, capture_output=True, text=True,
+                         cwd=str(source))
     result: dict[str, float] = json.loads(out.stdout)
+    return result
+
+
+_OPS = {"elementwise": 5, "views": 6, "operands": 4}
+
+
+def _instructions(source: Path, workload: str, iterations: int) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg.out",
+             sys.executable, "-c", _CHILD, "0", str(iterations), workload],
+            env=_env(source), check=True, capture_output=True, text=True, cwd=str(source))
+    for line in out.stderr.splitlines():
+        if "Collected" in line:
+            return int(line.split(":")[-1].strip().replace(",", ""))
+    raise RuntimeError(f"no instruction count in valgrind's output:\n{out.stderr[-500:]}")
+
+
+def count_instructions(source: Path, iterations: int) -> dict[str, float]:
+    """Machine instructions per op of each workload (start-up subtracted)."""
+    result = {}
+    for workload in WORKLOADS:
+        short = _instructions(source, workload, iterations)
+        long = _instructions(source, workload, 6 * iterations)
+        result[workload] = (long - short) / (5 * iterations) / _OPS[workload]
     return result
 
 
@@ -115,41 +154,58 @@ def _checkout(rev: str, into: Path) -> None:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", default=DEFAULT_BASELINE, help="git revision to compare")
+    parser.add_argument("--current", help="git revision to measure (default: this tree)")
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions with valgrind instead of timing")
     parser.add_argument("--quick", action="store_true", help="a tiny run (CI smoke test)")
     parser.add_argument("--json", metavar="PATH", help="write the raw numbers there")
     args = parser.parse_args(argv)
     rounds, repeats, inner = (2, 2, 20) if args.quick else (args.rounds, 7, 400)
-    here = Path(__file__).resolve().parent.parent
     current: dict[str, list[float]] = {w: [] for w in WORKLOADS}
     baseline: dict[str, list[float]] = {w: [] for w in WORKLOADS}
+    unit = "instructions per op" if args.instructions else "us per op (thread CPU time)"
     with tempfile.TemporaryDirectory() as tmp:
-        _checkout(args.baseline, Path(tmp))
-        for _ in range(rounds):
-            for name, value in measure(here, repeats, inner).items():
+        base_dir, here = Path(tmp) / "baseline", Path(__file__).resolve().parent.parent
+        base_dir.mkdir()
+        _checkout(args.baseline, base_dir)
+        if args.current:
+            here = Path(tmp) / "current"
+            here.mkdir()
+            _checkout(args.current, here)
+        if args.instructions:
+            rounds = 1
+            for name, value in count_instructions(here, 40 if args.quick else 200).items():
                 current[name].append(value)
-            for name, value in measure(Path(tmp), repeats, inner).items():
+            for name, value in count_instructions(base_dir, 40 if args.quick else 200).items():
                 baseline[name].append(value)
-    print(f"saved-value guards: this tree vs {args.baseline}, (4, 4) float64, "
-          f"{rounds} alternating rounds, us per op (fwd + bwd)\n")
-    print("| workload | baseline us/op | guarded us/op | added us/op [min, max] |")
+        else:
+            for _ in range(rounds):
+                for name, value in measure(here, repeats, inner).items():
+                    current[name].append(value)
+                for name, value in measure(base_dir, repeats, inner).items():
+                    baseline[name].append(value)
+    print(f"saved-value guards: {args.current or 'this tree'} vs {args.baseline}, (4, 4) "
+          f"float64, fwd + bwd, {unit}, {rounds} round(s)\n")
+    print("| workload | baseline | measured | added [min, max] |")
     print("| --- | --- | --- | --- |")
     summary: dict[str, Any] = {}
     for name in WORKLOADS:
         added = [c - b for c, b in zip(current[name], baseline[name])]
         row = {
             "baseline": statistics.median(baseline[name]),
-            "guarded": statistics.median(current[name]),
+            "measured": statistics.median(current[name]),
             "added": statistics.median(added),
             "added_min": min(added),
             "added_max": max(added),
         }
         summary[name] = row
-        print(f"| {name} | {row['baseline']:.2f} | {row['guarded']:.2f} | "
+        print(f"| {name} | {row['baseline']:.2f} | {row['measured']:.2f} | "
               f"{row['added']:+.2f} [{row['added_min']:+.2f}, {row['added_max']:+.2f}] |")
     if args.json:
-        Path(args.json).write_text(json.dumps({"current": current, "baseline": baseline,
-                                               "summary": summary}, indent=2))
+        Path(args.json).write_text(json.dumps({"unit": unit, "current": current,
+                                               "baseline": baseline, "summary": summary},
+                                              indent=2))
     return summary
 
 

@@ -312,7 +312,7 @@ def _new_tensor(
     t = Tensor.__new__(Tensor)
     t._data = data
     t.grad = None
-    t.requires_grad = requires_grad
+    t._requires_grad = requires_grad
     t._node = node
     t._vc = [0, 0] if vc is None else vc
     return t
@@ -418,7 +418,7 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
             data = a._data
-            need = a.requires_grad
+            need = a._requires_grad
             versions.append(a._vc[0])
         else:
             versions.append(-1)
@@ -750,7 +750,7 @@ def run_backward(
                 result.append(target_nodes.get(t._node))
         return result
     for k, leaf in leaves.items():
-        if leaf.requires_grad:
+        if leaf._requires_grad:
             _accumulate_grad(leaf, leaf_grads[k], create_graph, adopted)
     return None
 

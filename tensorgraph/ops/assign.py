@@ -71,6 +71,7 @@ class Setitem(Op):
     """
 
     name = "setitem"
+    array_params = frozenset({"index"})
     domain = Domain(nargs=2, shapes=_setitem_shapes, params=_setitem_params, min_rank=2)
 
     @staticmethod

@@ -54,6 +54,9 @@ def check_operands(op: str, args: tuple[Any, ...]) -> None:
                 kind = "O"
         else:
             kind = "O"
+        if kind == "c" or isinstance(a, complex):
+            raise DTypeError(f"{op}: operand {i} is complex; tensorgraph computes with real "
+                             f"floating tensors only (take .real or abs() in numpy first)")
         if kind not in "biuf":
             shown = repr(a) if len(repr(a)) <= 40 else repr(a)[:37] + "..."
             raise TypeError(f"{op}: operand {i} is {type(a).__name__} {shown}; expected a "
@@ -227,7 +230,7 @@ class Power(Op):
 
     @staticmethod
     def vjp_0(grad: Any, out: Any, x: Any, y: Any) -> Any:
-        if isinstance(y, (int, float)):  # a scalar exponent, the common x ** 2
+        if isinstance(y, (int, float, np.floating, np.integer)):  # a scalar exponent: x ** 2
             if y == 0:
                 return np.zeros_like(grad)
             return grad * y * x ** (y - 1)
@@ -243,8 +246,10 @@ class Power(Op):
         # x = 0 with y >= 0, and x < 0: 0. ln x is 0 where unused, so that no 0 * inf is
         # ever computed (it would warn although the where discards it)
         infinite = np.logical_and(x == 0, y < 0)
-        log_x = np.where(positive, np.log(np.where(positive, x, 1)),
-                         np.where(infinite, -np.inf, 0))
+        # (each where has an array operand, so that it keeps x's dtype: a where of two
+        # Python scalars would be float64 in a float32 graph)
+        log_x = np.where(positive, np.log(np.where(positive, x, 1)), 0)
+        log_x = np.where(infinite, -np.inf, log_x)
         return np.where(np.logical_or(positive, infinite), grad * out * log_x, 0)
 
 
@@ -466,6 +471,7 @@ class LeakyRelu(Op):
     """
 
     name = "leaky_relu"
+    array_params = frozenset({"negative_slope"})
     domain = Domain(avoid=(0.0,), params=lambda shapes: [{"negative_slope": 0.01},
                                                           {"negative_slope": 0.2}])
 
@@ -574,6 +580,7 @@ class Clip(Op):
     """
 
     name = "clip"
+    array_params = frozenset({"a_min", "a_max"})
     domain = Domain(avoid=(-1.0, 1.0), params=lambda shapes: [
         {"a_min": -1.0, "a_max": 1.0}, {"a_min": None, "a_max": 1.0},
         {"a_min": -1.0, "a_max": None},

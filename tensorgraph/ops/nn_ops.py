@@ -151,6 +151,7 @@ class BatchNorm(Op):
     """
 
     name = "batch_norm"
+    array_params = frozenset({"mean", "var", "eps"})
     domain = Domain(nargs=3, shapes=_bn_shapes, params=_bn_params, distinct=True, margin=0.2)
     saves_ctx = True
 
@@ -343,6 +344,7 @@ class CrossEntropyLabels(Op):
     """
 
     name = "cross_entropy_labels"
+    array_params = frozenset({"labels"})
     domain = Domain(shapes=_class_shapes, params=_label_params, min_rank=2)
     saves_ctx = True
 
@@ -435,6 +437,7 @@ class NllLoss(Op):
     """
 
     name = "nll_loss"
+    array_params = frozenset({"labels"})
     domain = Domain(shapes=_class_shapes, params=_label_params, min_rank=2)
 
     @staticmethod

@@ -57,6 +57,7 @@ class Sum(Op):
     """
 
     name = "sum"
+    array_params = frozenset()
     domain = Domain(params=_reduction_params)
 
     @staticmethod
@@ -82,6 +83,7 @@ class Mean(Op):
     """
 
     name = "mean"
+    array_params = frozenset()
     domain = Domain(params=_reduction_params)
 
     @staticmethod
@@ -115,6 +117,7 @@ class Var(Op):
     """
 
     name = "var"
+    array_params = frozenset()
     domain = Domain(params=lambda shapes: [
         {**p, "ddof": d} for p in _reduction_params(shapes) for d in (0, 1)
         if _count(shapes[0], normalize_axis(p["axis"], len(shapes[0]), "var")) > d
@@ -156,6 +159,7 @@ class Max(Op):
     """
 
     name = "max"
+    array_params = frozenset()
     domain = Domain(params=_reduction_params, distinct=True)
 
     @staticmethod
@@ -181,6 +185,7 @@ class Min(Op):
     """
 
     name = "min"
+    array_params = frozenset()
     domain = Domain(params=_reduction_params, distinct=True)
 
     @staticmethod
@@ -207,6 +212,7 @@ class Logsumexp(Op):
     """
 
     name = "logsumexp"
+    array_params = frozenset()
     domain = Domain(params=_reduction_params)
 
     @staticmethod
@@ -256,6 +262,7 @@ class Prod(Op):
     """
 
     name = "prod"
+    array_params = frozenset()
     domain = Domain(params=_reduction_params, low=-2.0, high=2.0, avoid=(0.0,), margin=0.3)
 
     @staticmethod

@@ -340,3 +340,42 @@ def test_float64_scalars_keep_a_float32_graph_float32() -> None:
     (10.0 ** w).sum().backward()
     np.testing.assert_allclose(_grad(w), np.log(10.0) * 10.0 ** np.array([0.5, 1.5]),
                                rtol=1e-6)
+
+
+# --------------------------------------------------------------------------- op declarations
+def _plain(value: Any) -> bool:
+    """A parameter value nobody can change after the call: Python numbers, flags, strings,
+    slices, dtypes, and tuples of those."""
+    if isinstance(value, tuple):
+        return all(_plain(v) for v in value)
+    return value is None or value is Ellipsis or isinstance(value, (bool, int, float, str, slice,
+                                                                    np.dtype, type))
+
+
+def test_every_op_declares_the_parameters_that_may_hold_arrays() -> None:
+    from tensorgraph.ops import REGISTRY
+
+    shapes = {1: [(3, 2)], 2: [(3, 2), (2,)], 3: [(4, 3), (3,), (3,)]}
+    undeclared = []
+    checked = 0
+    for name, op in REGISTRY.items():
+        if op.array_params is None or op.domain.params is None:
+            continue
+        checked += 1
+        for params in op.domain.params(shapes.get(op.domain.nargs, [(3, 2)] * op.domain.nargs)):
+            for key, value in params.items():
+                if not _plain(value) and key not in op.array_params:
+                    undeclared.append(f"{name}.{key} = {value!r}")
+    assert not undeclared, f"parameters that may hold arrays but are not declared: {undeclared}"
+    assert checked >= 20  # every built-in op with parameters declares them
+
+
+def test_declared_array_parameters_are_copied_when_saved() -> None:
+    x = _leaf([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    slope = np.float64(0.3)
+    y = tg.leaky_relu(x - 3.0, slope)
+    assert type(y._node.params["negative_slope"]) is float  # type: ignore[union-attr]
+    index = np.array([2, 0])
+    z = tg.getitem(x, index)
+    saved = z._node.params["index"]  # type: ignore[union-attr]
+    assert not np.shares_memory(saved, index)
