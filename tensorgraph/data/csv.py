@@ -104,13 +104,14 @@ def _careful_labels(
 def _refuse_ambiguous_header(
     path: Path, header: bool | None, lay: Layout, target: np.ndarray, classes: tuple[str, ...]
 ) -> None:
-    # A first line of numbers above word labels ("1990,1991,label") types like a data row;
-    # when its label is a class of its own, the line is more likely a header: refuse to
-    # guess rather than train on a class called "label".
-    if header is not None or lay.names is not None:
+    # A first line of numbers above word labels ("1990,1991,label") types like a data row.
+    # When its label is a class of its own while every other class has several rows, the
+    # line is more likely a header: refuse to guess rather than train on a class "label".
+    if header is not None or lay.names is not None or all(is_number(c) for c in lay.first):
         return
+    counts = np.bincount(target, minlength=len(classes))
     first = int(target[0])
-    if not any(not is_number(c) for c in lay.first) or int(np.count_nonzero(target == first)) > 1:
+    if counts[first] > 1 or np.delete(counts, first).min() < 2:
         return
     raise DataError(
         f"{path}, line {lay.first_line}: is this line a header? Its label {classes[first]!r} "
