@@ -28,20 +28,26 @@ class Declined(Exception):
     """The file is not one the fast path reads exactly; the careful reader takes over."""
 
 
-def _label_field(layout: Layout, target: int | None) -> np.dtype:
-    # Integer labels parse as int64 (exact, no Python objects); other labels as fixed-width
-    # text, wide enough that a value filling the width is a sign of truncation (checked).
-    if target is None or layout.sample is None:
-        return np.dtype("U1")
-    cell = layout.sample[target]
-    if _INTEGER.fullmatch(cell) and len(cell) < 18:
+def _text_field(layout: Layout, column: int, integers: bool) -> np.dtype:
+    # Integer labels parse as int64 (exact, no Python objects); any other column the fast
+    # path does not convert is read as fixed-width text, wide enough that a value filling the
+    # width is a sign of truncation (checked by _check_text).
+    cell = "" if layout.sample is None or column >= len(layout.sample) else layout.sample[column]
+    if integers and _INTEGER.fullmatch(cell) and len(cell) < 18:
         return np.dtype(np.int64)
     return np.dtype(f"U{min(max(8, 2 * len(cell)), _WIDTH)}")
 
 
+def _check_text(raw: np.ndarray) -> None:
+    if raw.dtype.kind != "U":
+        return
+    if np.any(np.char.str_len(raw) >= raw.dtype.itemsize // 4):
+        raise Declined  # a value as wide as the field may have been cut
+    if np.any(np.char.find(raw, '"') >= 0):
+        raise Declined  # quoting: the csv module's rules, not numpy's, decide
+
+
 def _labels(raw: np.ndarray) -> Labels:
-    if raw.dtype.kind == "U" and np.any(np.char.str_len(raw) >= raw.dtype.itemsize // 4):
-        raise Declined  # a label as wide as the field may have been cut
     distinct, inverse = np.unique(raw, return_inverse=True)
     keys = [str(v).strip() for v in distinct.tolist()]
     try:
@@ -65,9 +71,8 @@ def read(
         raise Declined
     width = layout.n_columns + layout.trailing
     wanted = set(columns)
-    label = _label_field(layout, target)
     fields = [
-        (f"c{c}", dtype if c in wanted else label if c == target else np.dtype("U1"))
+        (f"c{c}", dtype if c in wanted else _text_field(layout, c, c == target))
         for c in range(width)
     ]
     try:
@@ -78,7 +83,7 @@ def read(
                 dtype=np.dtype(fields),
                 delimiter=layout.delimiter,
                 comments=None,
-                quotechar='"',
+                quotechar=None,  # quoted fields go to the careful reader (csv module rules)
                 skiprows=layout.data_line - 1,
                 encoding="utf-8-sig",
                 ndmin=1,
@@ -87,6 +92,9 @@ def read(
         raise Declined from None
     if layout.trailing and np.any(table[f"c{width - 1}"] != ""):
         raise Declined  # a value after a trailing delimiter: not a trailing delimiter
+    for c in range(layout.n_columns):
+        if c not in wanted:
+            _check_text(table[f"c{c}"])
     features = structured_to_unstructured(table[[f"c{c}" for c in columns]], dtype=dtype)
     if np.issubdtype(dtype, np.inexact) and not np.isfinite(features).all():
         raise Declined  # nan, inf, or a number beyond the dtype's range

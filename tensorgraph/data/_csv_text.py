@@ -155,10 +155,11 @@ def layout(path: Path, header: bool | None, delimiter: str | None, target: objec
         raise DataError(f"{path}: the file is empty")
     first_line, first = head[0]
     second = head[1][1] if len(head) > 1 else None
-    has_header = _detect_header(first, second, target) if header is None else header
     trailing = len(first) > 1 and first[-1] == "" and (second is None or second[-1:] == [""])
     width = len(first) - trailing
-    names = first[:width] if has_header else None
+    first, second = first[:width], None if second is None else second[:width]
+    has_header = _detect_header(first, second, target) if header is None else header
+    names = first if has_header else None
     data_line = (head[1][0] if len(head) > 1 else 0) if has_header else first_line
-    sample = (head[1][1] if len(head) > 1 else None) if has_header else first
+    sample = second if has_header else first
     return Layout(delimiter, first, sample, names, width, first_line, data_line, trailing)
