@@ -18,6 +18,7 @@ import contextlib
 import csv
 import importlib.util
 import io
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -265,11 +266,15 @@ def _source_columns(args: argparse.Namespace, bunch: Any) -> dict[str, Any]:
 
     if args.data in BUILTIN:
         return {"named_features": True, "target_index": None}
-    _, names = inspect_csv(args.data, header=args.header, delimiter=args.delimiter)
-    column = bunch.target_column
-    # Without a header the column is called "column 3" (1-based).
-    index = names.index(column) if names is not None else int(column.split()[-1]) - 1
-    return {"named_features": names is not None, "target_index": index}
+    column = str(bunch.target_column)
+    match = re.fullmatch(r"column ([0-9]+)", column)
+    if match is not None:  # load_csv's name for the label column of a file without a header
+        index = int(match.group(1)) - 1
+        made_up = [f"x{k}" for k in range(len(bunch.feature_names) + 1) if k != index]
+        if list(bunch.feature_names) == made_up:
+            return {"named_features": False, "target_index": index}
+    _, names = inspect_csv(args.data, header=True, delimiter=args.delimiter)
+    return {"named_features": True, "target_index": (names or []).index(column)}
 
 
 def _tqdm_available() -> bool:
