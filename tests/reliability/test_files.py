@@ -3,6 +3,7 @@ atomic, and malformed CSV (fuzzed by hypothesis) is refused by ``load_csv`` and 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import pickle
@@ -371,6 +372,32 @@ def test_cli_refuses_malformed_csv_with_exit_status_2_and_one_line(case: Any) ->
     lines = err.getvalue().strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("tensorgraph train: error:")
     assert str(path) in lines[0] and where in lines[0]
+
+
+@settings(max_examples=max(5, settings.default.max_examples // 3))
+@given(case=damaged_csv())
+def test_cli_on_hostile_csv_succeeds_or_says_one_line_never_a_traceback(case: Any) -> None:
+    data, kwargs = case
+    flags = []
+    if "delimiter" in kwargs:
+        flags += ["--delimiter", kwargs["delimiter"]]
+    if "header" in kwargs:
+        flags.append("--header" if kwargs["header"] else "--no-header")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "hostile.csv"
+        path.write_bytes(data)
+        out, err = io.StringIO(), io.StringIO()
+        with _redirect_stderr(err), contextlib.redirect_stdout(out):
+            status = cli.main(
+                ["train", "--data", str(path), "--epochs", "1", "--hidden", "4", "--no-progress",
+                 *flags]
+            )
+    lines = err.getvalue().strip().splitlines()
+    if status == 0:
+        assert lines == [] and "hostile.csv:" in out.getvalue()
+    else:
+        assert status == 2 and len(lines) == 1
+        assert lines[0].startswith("tensorgraph train: error:")
 
 
 def test_cli_refuses_an_empty_file_with_exit_status_2(tmp_path: Path,
