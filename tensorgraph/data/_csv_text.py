@@ -15,7 +15,17 @@ from typing import IO
 
 from ..errors import DataError
 
-__all__ = ["DELIMITERS", "Layout", "Row", "delimiter_hint", "is_number", "layout", "read_rows"]
+__all__ = [
+    "DELIMITERS",
+    "Layout",
+    "Row",
+    "delimiter_hint",
+    "is_number",
+    "layout",
+    "open_text",
+    "rows_of",
+    "sniff",
+]
 
 #: The delimiters ``delimiter=None`` chooses from, in order of preference on a tie.
 DELIMITERS = (",", ";", "\t")
@@ -34,7 +44,8 @@ def open_text(path: Path) -> IO[str]:
     return open(path, encoding="utf-8-sig", newline="")
 
 
-def _rows(handle: IO[str], delimiter: str, path: Path) -> Iterator[Row]:
+def rows_of(handle: IO[str], delimiter: str, path: Path) -> Iterator[Row]:
+    """The non-blank rows read from ``handle``, as (line, stripped cells)."""
     reader = _csv.reader(handle, delimiter=delimiter, strict=True)
     line = 1
     try:
@@ -51,15 +62,6 @@ def _rows(handle: IO[str], delimiter: str, path: Path) -> Iterator[Row]:
         raise DataError(f"{path}: not a readable gzip file ({exc})") from None
     except _csv.Error as exc:
         raise DataError(f"{path}, line {reader.line_num}: malformed CSV: {exc}") from None
-
-
-def read_rows(path: Path, delimiter: str) -> list[Row]:
-    """Every non-blank row of the file; a :class:`DataError` for an empty file."""
-    with open_text(path) as handle:
-        rows = list(_rows(handle, delimiter, path))
-    if not rows:
-        raise DataError(f"{path}: the file is empty")
-    return rows
 
 
 def is_number(cell: str) -> bool:
@@ -150,7 +152,7 @@ def layout(path: Path, header: bool | None, delimiter: str | None, target: objec
     if delimiter is None:
         delimiter = sniff(path)
     with open_text(path) as handle:
-        head = list(itertools.islice(_rows(handle, delimiter, path), 2))
+        head = list(itertools.islice(rows_of(handle, delimiter, path), 2))
     if not head:
         raise DataError(f"{path}: the file is empty")
     first_line, first = head[0]

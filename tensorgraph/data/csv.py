@@ -9,7 +9,6 @@ is read by numpy's C parser (:mod:`._csv_fast`); any other goes through the care
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +16,9 @@ from numpy.typing import DTypeLike
 
 from ..dtypes import get_default_dtype
 from ..errors import DataError, DTypeError
-from . import _csv_fast
-from ._csv_parse import MISSING_VALUES, LabelError, column_name, label_classes, parse_features
-from ._csv_text import DELIMITERS, Layout, Row, delimiter_hint, is_number, layout, read_rows
+from . import _csv_careful, _csv_fast
+from ._csv_parse import MISSING_VALUES, column_name
+from ._csv_text import DELIMITERS, Layout, delimiter_hint, is_number, layout
 from .datasets import Bunch
 
 __all__ = ["DELIMITERS", "MISSING_VALUES", "inspect_csv", "load_csv"]
@@ -64,41 +63,6 @@ def _check_options(delimiter: str | None, dtype: DTypeLike | None) -> np.dtype:
     if not (np.issubdtype(resolved, np.floating) or np.issubdtype(resolved, np.integer)):
         raise DTypeError(f"load_csv: dtype must be a floating or an integer dtype, got {resolved}")
     return resolved
-
-
-def _careful_rows(path: Path, lay: Layout) -> list[Row]:
-    rows = read_rows(path, lay.delimiter)
-    width = lay.n_columns + lay.trailing
-    for line, cells in rows:
-        if len(cells) != width:
-            raise DataError(
-                f"{path}, line {line}: {len(cells)} fields, but line {lay.first_line} has "
-                f"{width}; every row needs the same number of columns"
-                + delimiter_hint(cells, lay.delimiter)
-            )
-        if lay.trailing and cells[-1]:
-            raise DataError(
-                f"{path}, line {line}: {cells[-1]!r} after the last column (line "
-                f"{lay.first_line} ends with a delimiter)"
-            )
-    rows = [(line, cells[: lay.n_columns]) for line, cells in rows]
-    if lay.names is not None:
-        rows = rows[1:]
-        if not rows:
-            raise DataError(f"{path}: the file has a header line but no data")
-    return rows
-
-
-def _careful_labels(
-    rows: list[Row], j: int, names: Sequence[str] | None, path: Path
-) -> tuple[np.ndarray, tuple[str, ...]]:
-    cells = [cells[j] for _, cells in rows]
-    try:
-        index, classes = label_classes(list(dict.fromkeys(cells)))
-    except LabelError as exc:
-        line = next(line for line, c in zip(rows, cells, strict=True) if c == exc.value)[0]
-        raise DataError(f"{path}, line {line}, {column_name(j, names)}: {exc.reason}") from None
-    return np.array([index[c] for c in cells], dtype=np.int64), classes
 
 
 def _refuse_ambiguous_header(
@@ -196,9 +160,7 @@ def load_csv(
     try:
         features, labels = _csv_fast.read(path, lay, columns, wanted, resolved)
     except _csv_fast.Declined:
-        rows = _careful_rows(path, lay)
-        features = parse_features(rows, columns, lay.names, path, resolved, lay.delimiter)
-        labels = None if wanted is None else _careful_labels(rows, wanted, lay.names, path)
+        features, labels = _csv_careful.read(path, lay, columns, wanted, resolved)
     target_array: np.ndarray | None = None
     classes: tuple[str, ...] = ()
     if labels is not None:
