@@ -118,7 +118,6 @@ def _add_data_options(parser: argparse.ArgumentParser, epochs: int) -> None:
         help="the label column of a CSV file: a header name or a 0-based "
         "index (default: the last column)",
     )
-    _add_csv_options(parser)
     parser.add_argument(
         "--epochs",
         type=_positive_int,
@@ -198,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the configuration (default adam_bn): {names}",
     )
     train.add_argument("--save", metavar="PATH", help="save the trained model (.npz)")
+    _add_csv_options(train)
 
     predict = commands.add_parser(
         "predict",

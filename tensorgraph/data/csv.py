@@ -111,8 +111,10 @@ def load_csv(
     header : bool, optional
         Whether the first line holds column names. ``None`` (default) detects it: the first
         line is a header when ``target`` is a name, or when one of its cells is not a number
-        while the cell below it is. A first line of numbers only is data: a header of numbers
-        (``1990,1991,label`` above word labels, say) needs ``header=True``.
+        while the cell below it is. A first line of numbers only is data, so a header of
+        numbers needs ``header=True``; a line of numbers above word labels
+        (``1990,1991,label``) whose label would be a class of its own is refused as
+        ambiguous.
     delimiter : str, optional
         The field separator; ``None`` (default) sniffs it among comma, semicolon and tab from
         the first lines (the one that splits every line into the same number of fields, with
