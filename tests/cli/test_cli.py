@@ -407,3 +407,22 @@ def test_bad_csv_flags_are_one_line_and_exit_2(
         cli.main(["train", "--data", "x.csv", *args])
     assert info.value.code == 2
     assert message in err.getvalue() and len(err.getvalue().strip().splitlines()) == 1
+
+
+def test_predict_refuses_fewer_class_names_than_softmax_outputs(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    rows = [[*map(str, rng.normal(size=3).round(4)), "abc"[i % 3]] for i in range(60)]
+    data = tmp_path / "three.csv"
+    data.write_text("".join(",".join(r) + "\n" for r in [["p", "q", "r", "kind"], *rows]))
+    model_path = tmp_path / "model.npz"
+    assert cli.main(["train", "--data", str(data), "--save", str(model_path), *FAST]) == 0
+    metadata = {**load_metadata(model_path), "class_names": ["a", "b"]}
+    broken = tmp_path / "two.npz"
+    tg.save_model(tg.load_model(model_path), broken, metadata=metadata)
+    status, out, err = _predict(broken, data)
+    assert status == 2 and out == ""
+    assert err.strip() == (
+        f"tensorgraph predict: error: {broken}: the model has 3 outputs, for 3 classes, but "
+        "the file names 2 classes (a, b)"
+    )
+    assert _predict(model_path, data)[0] == 0
