@@ -18,6 +18,7 @@ import contextlib
 import csv
 import importlib.util
 import io
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -73,6 +74,35 @@ def _hidden(text: str) -> tuple[int, ...]:
             f"expected comma-separated positive layer widths such as 64,32, got {text!r}"
         )
     return sizes
+
+
+_DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";"}
+
+
+def _delimiter(text: str) -> str:
+    value = _DELIMITER_NAMES.get(text.lower(), text)
+    if len(value) != 1 or value in '"\r\n':
+        raise argparse.ArgumentTypeError(
+            f"expected one character such as , ; or tab (\\t), got {text!r}"
+        )
+    return value
+
+
+def _add_csv_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--delimiter",
+        type=_delimiter,
+        metavar="CHAR",
+        help="the field separator of a CSV file: , ; tab or another character "
+        "(default: sniffed among comma, semicolon and tab)",
+    )
+    parser.add_argument(
+        "--header",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="whether the first line of a CSV file holds column names "
+        "(default: detected; a first line of numbers only is data)",
+    )
 
 
 def _add_data_options(parser: argparse.ArgumentParser, epochs: int) -> None:
@@ -167,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the configuration (default adam_bn): {names}",
     )
     train.add_argument("--save", metavar="PATH", help="save the trained model (.npz)")
+    _add_csv_options(train)
 
     predict = commands.add_parser(
         "predict",
@@ -182,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH.csv",
         help="the rows to classify (or breast_cancer / digits)",
     )
+    _add_csv_options(predict)
     predict.add_argument("--out", metavar="PATH", help="write the CSV there instead of stdout")
 
     gradcheck = commands.add_parser(
@@ -202,7 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # --------------------------------------------------------------------------- data
-def _load_data(source: str, target: str | None) -> Any:
+def _load_data(
+    source: str,
+    target: str | None,
+    *,
+    header: bool | None = None,
+    delimiter: str | None = None,
+) -> Any:
     from .data import load_breast_cancer, load_csv, load_digits
 
     if source in BUILTIN:
@@ -217,7 +255,26 @@ def _load_data(source: str, target: str | None) -> Any:
     column: int | str = -1
     if target is not None:
         column = int(target) if target.lstrip("-").isdigit() else target
-    return load_csv(path, target=column)
+    return load_csv(path, target=column, header=header, delimiter=delimiter)
+
+
+def _source_columns(args: argparse.Namespace, bunch: Any) -> dict[str, Any]:
+    """What ``predict`` needs to know of the training file's columns: whether the feature
+    names are the file's own (not ``x0, x1, ...`` made up for a file without a header) and
+    the position of the label column among all columns."""
+    from .data import inspect_csv
+
+    if args.data in BUILTIN:
+        return {"named_features": True, "target_index": None}
+    column = str(bunch.target_column)
+    match = re.fullmatch(r"column ([0-9]+)", column)
+    if match is not None:  # load_csv's name for the label column of a file without a header
+        index = int(match.group(1)) - 1
+        made_up = [f"x{k}" for k in range(len(bunch.feature_names) + 1) if k != index]
+        if list(bunch.feature_names) == made_up:
+            return {"named_features": False, "target_index": index}
+    _, names = inspect_csv(args.data, header=True, delimiter=args.delimiter)
+    return {"named_features": True, "target_index": (names or []).index(column)}
 
 
 def _tqdm_available() -> bool:
@@ -286,7 +343,8 @@ def _train(args: argparse.Namespace) -> int:
     from .serialization import save_model
 
     (spec,) = study.select([args.model])
-    split = study.prepare(_load_data(args.data, args.target), seed=args.seed)
+    bunch = _load_data(args.data, args.target, header=args.header, delimiter=args.delimiter)
+    split = study.prepare(bunch, seed=args.seed)
     print(f"{_describe(split)}; model {spec.label}; seed {args.seed}", flush=True)
     run = study.train_one(spec, split, _config(args, progress=not args.no_progress))
     print(study.format_table([run]))
@@ -296,6 +354,7 @@ def _train(args: argparse.Namespace) -> int:
             "feature_names": list(split.feature_names),
             "class_names": list(split.class_names),
             "target_column": split.target_column,
+            **_source_columns(args, bunch),
             "scaler": split.scaler.state_dict(),
             "spec": asdict(run.spec),
             "test_accuracy": run.test_accuracy,
@@ -306,21 +365,47 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _prediction_features(source: str, n_features: int, target_column: str | None) -> np.ndarray:
+def _prediction_features(
+    args: argparse.Namespace, meta: dict[str, Any], n_features: int
+) -> np.ndarray:
+    """The rows of ``args.data`` as the model's features, in the model's order: matched by
+    header name when the file and the model both have names, else by position."""
     from .data import inspect_csv, load_csv
+    from .data._csv_columns import made_up_names, match_columns
 
-    if source in BUILTIN:
-        return np.asarray(_load_data(source, None).data)
-    path = Path(source)
+    features = [str(n) for n in meta.get("feature_names") or ()]
+    label = meta.get("target_column")
+    named = bool(meta.get("named_features", not made_up_names(features)))
+    named = named and len(features) == n_features
+    if args.data in BUILTIN:
+        return np.asarray(_load_data(args.data, None).data)
+    path = Path(args.data)
     if not path.is_file():
-        raise UsageError(f"--data: no such file: {source}")
-    n_columns, names = inspect_csv(path)
+        raise UsageError(f"--data: no such file: {args.data}")
+    header, delimiter = args.header, args.delimiter
+    n_columns, names = inspect_csv(path, header=header, delimiter=delimiter)
+    if names is None and header is None and named:
+        # A header of numbers ("1990,1991") reads as data; the model's names tell it apart.
+        _, first = inspect_csv(path, header=True, delimiter=delimiter)
+        if first is not None and set(features) <= set(first):
+            names, header = first, True
+    if names is not None and named:
+        positions = match_columns(str(path), names, features, label)
+        column: int | str | None = label if label in names else None
+        bunch = load_csv(path, target=column, header=True, delimiter=delimiter, parse_target=False)
+        kept = [j for j, name in enumerate(names) if name != column]
+        order = [kept.index(j) for j in positions]
+        return np.asarray(bunch.data)[:, order]
     if n_columns == n_features:
-        return np.asarray(load_csv(path, target=None).data)
+        return np.asarray(load_csv(path, target=None, header=header, delimiter=delimiter).data)
     if n_columns == n_features + 1:
-        # The label column is still there: drop it unread, by name when the header has it.
-        column: int | str = target_column if names and target_column in names else -1
-        return np.asarray(load_csv(path, target=column, parse_target=False).data)
+        # The label column is still there: dropped unread, where training found it.
+        index = meta.get("target_index")
+        column = label if names and label in names else (-1 if index is None else int(index))
+        bunch = load_csv(
+            path, target=column, header=header, delimiter=delimiter, parse_target=False
+        )
+        return np.asarray(bunch.data)
     raise UsageError(
         f"{path}: {n_columns} columns, but the model takes {n_features} features "
         f"({n_features + 1} with the label column)"
@@ -338,10 +423,18 @@ def _predict(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.model}: not a model saved by 'tensorgraph train --save'")
     scaler = StandardScaler()
     scaler.load_state_dict(meta["scaler"])
-    classes = list(meta["class_names"])
-    n_features = int(scaler.mean_.shape[0])
-    X = _prediction_features(args.data, n_features, meta.get("target_column"))
+    classes = [str(name) for name in meta["class_names"]]
     dtype = next(iter(model.parameters())).dtype
+    n_features = int(scaler.mean_.shape[0])
+    outputs = int(predict(model, np.zeros((1, n_features), dtype=dtype)).shape[1])
+    if (outputs == 1 and len(classes) != 2) or (outputs > 1 and outputs != len(classes)):
+        expected = "2 classes (one sigmoid output)" if outputs == 1 else f"{outputs} classes"
+        raise UsageError(
+            f"{args.model}: the model has {outputs} output{'s' * (outputs > 1)}, for "
+            f"{expected}, but the file names {len(classes)} classes"
+            + (f" ({', '.join(classes)})" if classes else "")
+        )
+    X = _prediction_features(args, meta, n_features)
     logits = predict(model, scaler.transform(X).astype(dtype))
     if logits.shape[1] == 1:
         positive = 1.0 / (1.0 + np.exp(-logits[:, 0].astype(np.float64)))

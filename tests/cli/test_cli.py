@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import os
 import subprocess
@@ -14,7 +16,9 @@ import numpy as np
 import pytest
 
 import tensorgraph as tg
+from tensorgraph import cli
 from tensorgraph.data import load_breast_cancer
+from tensorgraph.serialization import load_metadata
 
 FAST = ["--epochs", "2", "--hidden", "8", "--no-progress"]
 
@@ -252,3 +256,173 @@ def test_predict_refuses_a_file_with_the_wrong_number_of_columns(tmp_path: Path)
         f"tensorgraph predict: error: {wide}: 6 columns, but the model takes 4 features "
         "(5 with the label column)"
     )
+
+
+# --------------------------------------------------------------------------- predict: columns
+NAMES = ["radius", "texture", "perimeter", "area"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A model trained on a 4-feature CSV with a header, and that CSV."""
+    folder = tmp_path_factory.mktemp("trained")
+    data = _small_csv(folder / "cells.csv")
+    model = folder / "model.npz"
+    assert cli.main(["train", "--data", str(data), "--save", str(model), *FAST]) == 0
+    return model, data
+
+
+def _write_columns(path: Path, header: list[str], order: list[int], label: bool) -> Path:
+    bunch = load_breast_cancer()
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([header[k] for k in order] + (["diagnosis"] if label else []))
+        for i in range(60):
+            row = [str(bunch.data[i, k]) for k in order]
+            writer.writerow(row + ([bunch.target_names[bunch.target[i]]] if label else []))
+    return path
+
+
+def _predict(model: Path, data: Path, *extra: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = cli.main(["predict", "--model", str(model), "--data", str(data), *extra])
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_predict_matches_reordered_columns_by_name(
+    trained: tuple[Path, Path], tmp_path: Path
+) -> None:
+    model, data = trained
+    status, expected, _ = _predict(model, data)
+    assert status == 0
+    for order, label in [([3, 1, 0, 2], True), ([2, 0, 3, 1], False)]:
+        shuffled = _write_columns(tmp_path / "shuffled.csv", NAMES, order, label)
+        status, got, err = _predict(model, shuffled)
+        assert status == 0, err
+        assert got == expected
+    # --no-header: the names line is read as data, and refused as such.
+    status, _, err = _predict(model, data, "--no-header")
+    assert status == 2
+    assert err.strip().endswith("line 1, column 1: 'radius' is not a number")
+
+
+@pytest.mark.parametrize(
+    ("header", "order", "message"),
+    [
+        (["radius", "texture", "perim", "area"], [0, 1, 2, 3],
+         "missing 'perimeter'; not used by the model 'perim'"),
+        (["radius", "texture", "perimeter", "area", "id"], [0, 1, 2, 3, 4],
+         "not used by the model 'id'"),
+        (["radius", "texture", "area", "area"], [0, 1, 2, 3],
+         "missing 'perimeter'; named twice 'area'"),
+    ],
+)
+def test_predict_refuses_columns_that_cannot_be_matched(
+    trained: tuple[Path, Path], tmp_path: Path, header: list[str], order: list[int], message: str
+) -> None:
+    model, _ = trained
+    bunch = load_breast_cancer()
+    path = tmp_path / "new.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows([[str(bunch.data[i, k % 4]) for k in order] for i in range(5)])
+    status, out, err = _predict(model, path)
+    assert status == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"tensorgraph predict: error: {path}: ")
+    assert "the columns do not match the model's 4 features" in lines[0] and message in lines[0]
+
+
+def test_predict_reads_a_header_of_numbers_named_by_the_model(tmp_path: Path) -> None:
+    years = ["1990", "1991", "1992", "1993"]
+    data = _write_columns(tmp_path / "years.csv", years, [0, 1, 2, 3], label=True)
+    model = tmp_path / "model.npz"
+    args = ["train", "--data", str(data), "--target", "diagnosis", "--save", str(model), *FAST]
+    assert cli.main(args) == 0
+    assert load_metadata(model)["feature_names"] == years
+    status, expected, _ = _predict(model, data)
+    assert status == 0
+    reordered = _write_columns(tmp_path / "rows.csv", years, [1, 0, 3, 2], label=False)
+    status, got, err = _predict(model, reordered)  # first line all numbers: still a header
+    assert status == 0, err
+    assert got == expected
+
+
+def test_predict_refuses_class_names_that_do_not_fit_the_outputs(
+    trained: tuple[Path, Path], tmp_path: Path
+) -> None:
+    model_path, data = trained
+    model = tg.load_model(model_path)
+    for classes in (["benign"], ["a", "b", "c"]):
+        metadata = {**load_metadata(model_path), "class_names": classes}
+        broken = tmp_path / "broken.npz"
+        tg.save_model(model, broken, metadata=metadata)
+        status, out, err = _predict(broken, data)
+        assert status == 2 and out == ""
+        assert err.strip() == (
+            f"tensorgraph predict: error: {broken}: the model has 1 output, for 2 classes "
+            f"(one sigmoid output), but the file names {len(classes)} classes "
+            f"({', '.join(classes)})"
+        )
+
+
+# --------------------------------------------------------------------------- delimiter, header
+def test_train_and_predict_with_delimiter_and_header_flags(tmp_path: Path) -> None:
+    bunch = load_breast_cancer()
+    rows = [[*map(str, bunch.data[i, :4]), str(bunch.target[i])] for i in range(60)]
+    semicolons = tmp_path / "semi.csv"
+    semicolons.write_text("".join(";".join(r) + "\n" for r in rows))
+    model = tmp_path / "model.npz"
+    assert cli.main(["train", "--data", str(semicolons), "--save", str(model), *FAST]) == 0
+    meta = load_metadata(model)
+    assert meta["named_features"] is False and meta["target_index"] == 4
+    status, sniffed, _ = _predict(model, semicolons)
+    assert status == 0 and len(sniffed.splitlines()) == 61
+    assert _predict(model, semicolons, "--delimiter", ";")[1] == sniffed
+    status, _, err = _predict(model, semicolons, "--delimiter", ",")
+    assert status == 2
+    assert "semi.csv: 1 columns, but the model takes 4 features" in err
+    tabs = tmp_path / "tabs.csv"
+    tabs.write_text("".join("\t".join(r[:4]) + "\n" for r in rows))
+    assert _predict(model, tabs, "--delimiter", "tab")[1] == sniffed
+    assert _predict(model, tabs, "--no-header")[1] == sniffed
+    status, _, err = _predict(model, semicolons, "--header")  # first line taken as names
+    assert status == 0 and len(err) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--delimiter", ";;"), "argument --delimiter: expected one character"),
+        (("--delimiter", '"'), "argument --delimiter: expected one character"),
+    ],
+)
+def test_bad_csv_flags_are_one_line_and_exit_2(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as info:
+        cli.main(["train", "--data", "x.csv", *args])
+    assert info.value.code == 2
+    assert message in err.getvalue() and len(err.getvalue().strip().splitlines()) == 1
+
+
+def test_predict_refuses_fewer_class_names_than_softmax_outputs(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    rows = [[*map(str, rng.normal(size=3).round(4)), "abc"[i % 3]] for i in range(60)]
+    data = tmp_path / "three.csv"
+    data.write_text("".join(",".join(r) + "\n" for r in [["p", "q", "r", "kind"], *rows]))
+    model_path = tmp_path / "model.npz"
+    assert cli.main(["train", "--data", str(data), "--save", str(model_path), *FAST]) == 0
+    metadata = {**load_metadata(model_path), "class_names": ["a", "b"]}
+    broken = tmp_path / "two.npz"
+    tg.save_model(tg.load_model(model_path), broken, metadata=metadata)
+    status, out, err = _predict(broken, data)
+    assert status == 2 and out == ""
+    assert err.strip() == (
+        f"tensorgraph predict: error: {broken}: the model has 3 outputs, for 3 classes, but "
+        "the file names 2 classes (a, b)"
+    )
+    assert _predict(model_path, data)[0] == 0

@@ -3,6 +3,7 @@ atomic, and malformed CSV (fuzzed by hypothesis) is refused by ``load_csv`` and 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import pickle
@@ -251,6 +252,103 @@ def test_malformed_csv_is_a_data_error_naming_file_line_and_column(
     assert str(path) in str(info.value) and where in str(info.value)
 
 
+@st.composite
+def dressed_csv(draw: Any) -> tuple[bytes, np.ndarray, np.ndarray, dict[str, Any]]:
+    """A well-formed table written with drawn options: delimiter, header, quoting, trailing
+    delimiters, blank lines, word labels; and the load_csv arguments (some left to detect)."""
+    rows, values, labels = draw(csv_table())
+    delimiter = draw(st.sampled_from([",", ";", "\t"]))
+    words = draw(st.booleans())
+    if words:
+        rows = [[*r[:-1], f"class {r[-1]}"] for r in rows]
+    if draw(st.booleans()):  # a header of names
+        rows.insert(0, [f"f{k}" for k in range(values.shape[1])] + ["label"])
+        header = True
+    else:
+        header = False
+    quote = draw(st.booleans())
+    trailing = draw(st.booleans())
+    lines = []
+    for row in rows:
+        cells = [f'"{c}"' if quote or " " in c else c for c in row]
+        lines.append(delimiter.join(cells) + (delimiter if trailing else ""))
+    for _ in range(draw(st.integers(0, 2))):  # blank lines anywhere after the first
+        lines.insert(draw(st.integers(1, len(lines))), draw(st.sampled_from(["", "  "])))
+    end = draw(st.sampled_from(["\n", "\r\n"]))
+    text = end.join(lines) + end
+    data = ("\ufeff" if draw(st.booleans()) else "").encode() + text.encode()
+    kwargs: dict[str, Any] = {}
+    if draw(st.booleans()):
+        kwargs["delimiter"] = delimiter
+    if draw(st.booleans()) or (words and not header):  # unique first labels are ambiguous
+        kwargs["header"] = header
+    return data, values, labels, kwargs
+
+
+@settings(max_examples=max(10, settings.default.max_examples))
+@given(case=dressed_csv(), dtype=st.sampled_from([np.float32, np.float64]))
+def test_dressed_csv_loads_exactly_with_every_option(case: Any, dtype: type) -> None:
+    data, values, labels, kwargs = case
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "data.csv"
+        path.write_bytes(data)
+        bunch = load_csv(path, dtype=dtype, **kwargs)
+    np.testing.assert_array_equal(bunch.data, values.astype(dtype))
+    present = np.unique(labels)
+    np.testing.assert_array_equal(bunch.target, np.searchsorted(present, labels))
+
+
+@st.composite
+def damaged_csv(draw: Any) -> tuple[bytes, dict[str, Any]]:
+    """A dressed file with one cell or line replaced by something hostile."""
+    data, _, _, kwargs = draw(dressed_csv())
+    lines = data.split(b"\n")
+    i = draw(st.integers(0, max(0, len(lines) - 2)))
+    hostile = draw(st.sampled_from(
+        [b"inf", b"nan", b"1e39", b"-1e400", b"1_0", b'"x"y', b'"open', b"", b",", b";;",
+         b"\t", b" 1 ", b"0x10", b"1.5", b"9007199254740993", b"\xff"]
+    ))
+    cells = lines[i].split(b",")
+    cells[draw(st.integers(0, len(cells) - 1))] = hostile
+    lines[i] = b",".join(cells)
+    return b"\n".join(lines), kwargs
+
+
+@settings(max_examples=max(20, 2 * settings.default.max_examples))
+@given(case=st.one_of(damaged_csv(), dressed_csv().map(lambda c: (c[0], c[3]))),
+       dtype=st.sampled_from([np.float32, np.float64, np.int64]))
+def test_the_fast_path_and_the_careful_reader_agree_on_any_file(case: Any, dtype: type) -> None:
+    from unittest import mock
+
+    from tensorgraph.data import _csv_fast
+
+    data, kwargs = case
+
+    def attempt() -> Any:
+        try:
+            return load_csv(path, dtype=dtype, **kwargs)
+        except DataError as exc:
+            return str(exc)
+
+    def decline(*args: Any) -> Any:
+        raise _csv_fast.Declined
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "data.csv"
+        path.write_bytes(data)
+        either = attempt()
+        with mock.patch.object(_csv_fast, "read", decline):
+            careful = attempt()
+    if isinstance(careful, str) or isinstance(either, str):
+        assert either == careful  # the careful reader's message, whichever path ran first
+        return
+    assert either.data.dtype == careful.data.dtype
+    np.testing.assert_array_equal(either.data, careful.data)
+    np.testing.assert_array_equal(either.target, careful.target)
+    assert either.target_names == careful.target_names
+    assert either.feature_names == careful.feature_names
+
+
 @pytest.mark.parametrize("content", [b"", b"\n\n", b"\xef\xbb\xbf", b"\r\n", b"a,b,y\n"],
                          ids=["empty", "blank lines", "bom only", "crlf only", "header only"])
 def test_files_without_data_are_a_data_error(tmp_path: Path, content: bytes) -> None:
@@ -274,6 +372,32 @@ def test_cli_refuses_malformed_csv_with_exit_status_2_and_one_line(case: Any) ->
     lines = err.getvalue().strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("tensorgraph train: error:")
     assert str(path) in lines[0] and where in lines[0]
+
+
+@settings(max_examples=max(5, settings.default.max_examples // 3))
+@given(case=damaged_csv())
+def test_cli_on_hostile_csv_succeeds_or_says_one_line_never_a_traceback(case: Any) -> None:
+    data, kwargs = case
+    flags = []
+    if "delimiter" in kwargs:
+        flags += ["--delimiter", kwargs["delimiter"]]
+    if "header" in kwargs:
+        flags.append("--header" if kwargs["header"] else "--no-header")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "hostile.csv"
+        path.write_bytes(data)
+        out, err = io.StringIO(), io.StringIO()
+        with _redirect_stderr(err), contextlib.redirect_stdout(out):
+            status = cli.main(
+                ["train", "--data", str(path), "--epochs", "1", "--hidden", "4", "--no-progress",
+                 *flags]
+            )
+    lines = err.getvalue().strip().splitlines()
+    if status == 0:
+        assert lines == [] and "hostile.csv:" in out.getvalue()
+    else:
+        assert status == 2 and len(lines) == 1
+        assert lines[0].startswith("tensorgraph train: error:")
 
 
 def test_cli_refuses_an_empty_file_with_exit_status_2(tmp_path: Path,
