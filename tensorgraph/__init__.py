@@ -40,6 +40,7 @@ from .ops import (
     REGISTRY,
     abs,
     add,
+    array_split,
     astype,
     broadcast_to,
     clip,
@@ -91,7 +92,7 @@ from .tensor import Tensor, tensor
 __version__ = "0.1.0"
 
 __all__ = [
-    "REGISTRY", "Tensor", "abs", "add", "arange", "astype", "broadcast_to", "clip",
+    "REGISTRY", "Tensor", "abs", "add", "arange", "array_split", "astype", "broadcast_to", "clip",
     "concatenate", "cos", "default_dtype", "detect_anomaly", "divide", "enable_grad",
     "errors", "exp", "expand_dims", "eye", "flatten", "full", "full_like", "get_default_dtype",
     "getitem", "grad", "gradients", "is_grad_enabled", "leaky_relu", "log", "log1p",

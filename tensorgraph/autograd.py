@@ -498,8 +498,16 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
         _anomaly_forward(op, node, arrays, out)
     vc = None
     # an op returns a view of an input (base set), or at most its first input itself
-    if out.base is not None or (arrays and out is arrays[0]):
-        vc = _view_counter(out, given)
+    base = out.base
+    if base is not None or (arrays and out is arrays[0]):
+        first = given[0]
+        # the common case inline: a view of the first argument (reshape, transpose, [...])
+        if type(first) is Tensor and (out is first._data or (base is not None and (
+                base is first._data or base is first._data.base))):
+            vc = first._vc
+            vc[1] = 1
+        else:
+            vc = _view_counter(out, given)
     result = _new_tensor(out, requires, node, vc)
     if node is not None:
         node.out_vc = result._vc
