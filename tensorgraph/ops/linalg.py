@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from ..tensor import Tensor
 
 from ._base import Domain, Op, register
+from .elementwise import check_args
 
 __all__ = ["matmul"]
 
@@ -69,6 +70,7 @@ class Matmul(Op):
 
 def matmul(x: Any, y: Any) -> Tensor:
     """Matrix product of ``x`` and ``y`` (``x @ y``); see :class:`Matmul`."""
+    check_args("matmul", x, y)
     a, b = _shape(x), _shape(y)
     if not a or not b:
         raise ShapeError(f"matmul: operands must have at least 1 dimension, got {a} @ {b}")

@@ -379,3 +379,17 @@ def test_declared_array_parameters_are_copied_when_saved() -> None:
     z = tg.getitem(x, index)
     saved = z._node.params["index"]  # type: ignore[union-attr]
     assert not np.shares_memory(saved, index)
+
+
+def test_matmul_names_a_none_operand() -> None:
+    with pytest.raises(TypeError, match="matmul: operand 1 is NoneType"):
+        tg.matmul(tg.ones((2, 2)), None)
+
+
+def test_requires_grad_set_as_an_attribute_is_checked() -> None:
+    counts = tg.tensor(np.arange(3))
+    with pytest.raises(DTypeError, match="only floating tensors"):
+        counts.requires_grad = True
+    h = _leaf([1.0]) * 2.0
+    with pytest.raises(GradientError, match="non-leaf"):
+        h.requires_grad = False
