@@ -44,7 +44,7 @@ class Add(Op):
     """
 
     name = "add"
-    domain = Domain(nargs=2)
+    domain = Domain(nargs=2, edges=(0.0, 1.0))
     reference = np.add
     forward = staticmethod(np.add)
 
@@ -67,7 +67,7 @@ class Subtract(Op):
     """
 
     name = "subtract"
-    domain = Domain(nargs=2)
+    domain = Domain(nargs=2, edges=(0.0, 1.0))
     reference = np.subtract
     forward = staticmethod(np.subtract)
 
@@ -90,7 +90,7 @@ class Multiply(Op):
     """
 
     name = "multiply"
-    domain = Domain(nargs=2)
+    domain = Domain(nargs=2, edges=(0.0, 1.0))
     reference = np.multiply
     forward = staticmethod(np.multiply)
 
@@ -114,7 +114,7 @@ class Divide(Op):
     """
 
     name = "divide"
-    domain = Domain(nargs=2, avoid=(0.0,), margin=0.3)
+    domain = Domain(nargs=2, avoid=(0.0,), margin=0.3, edges={0: (0.0, 1.0), 1: (1.0, -1.0)})
     reference = np.divide
     forward = staticmethod(np.divide)
 
@@ -137,7 +137,7 @@ class Negative(Op):
     """
 
     name = "negative"
-    domain = Domain()
+    domain = Domain(edges=(0.0,))
     reference = np.negative
     forward = staticmethod(np.negative)
 
@@ -162,7 +162,8 @@ class Power(Op):
     """
 
     name = "power"
-    domain = Domain(nargs=2, ranges={0: (0.5, 2.5), 1: (-2.0, 2.0)})
+    domain = Domain(nargs=2, ranges={0: (0.5, 2.5), 1: (-2.0, 2.0)}, edges={0: (0.0, 1.0, -1.0)},
+                    edge_constants={1: (0.0, 1.0, 2.0, 3.0)})
     reference = np.power
     forward = staticmethod(np.power)
 
@@ -186,7 +187,7 @@ class Exp(Op):
     """
 
     name = "exp"
-    domain = Domain()
+    domain = Domain(edges=(0.0,))
     reference = np.exp
     forward = staticmethod(np.exp)
 
@@ -205,7 +206,7 @@ class Log(Op):
     """
 
     name = "log"
-    domain = Domain(low=0.2, high=4.0)
+    domain = Domain(low=0.2, high=4.0, edges=(1.0,))
     reference = np.log
     forward = staticmethod(np.log)
 
@@ -224,7 +225,7 @@ class Log1p(Op):
     """
 
     name = "log1p"
-    domain = Domain(low=-0.8, high=4.0)
+    domain = Domain(low=-0.8, high=4.0, edges=(0.0,))
     reference = np.log1p
     forward = staticmethod(np.log1p)
 
@@ -246,7 +247,7 @@ class Sqrt(Op):
     """
 
     name = "sqrt"
-    domain = Domain(low=0.2, high=4.0)
+    domain = Domain(low=0.2, high=4.0, edges=(1.0,), kinks={0.0: 0.0})
     reference = np.sqrt
     forward = staticmethod(np.sqrt)
 
@@ -267,7 +268,7 @@ class Abs(Op):
     """
 
     name = "abs"
-    domain = Domain(avoid=(0.0,))
+    domain = Domain(avoid=(0.0,), kinks={0.0: 0.0})
     reference = np.abs
     forward = staticmethod(np.abs)
 
@@ -286,7 +287,7 @@ class Sin(Op):
     """
 
     name = "sin"
-    domain = Domain()
+    domain = Domain(edges=(0.0,))
     reference = np.sin
     forward = staticmethod(np.sin)
 
@@ -305,7 +306,7 @@ class Cos(Op):
     """
 
     name = "cos"
-    domain = Domain()
+    domain = Domain(edges=(0.0,))
     reference = np.cos
     forward = staticmethod(np.cos)
 
@@ -324,7 +325,7 @@ class Tanh(Op):
     """
 
     name = "tanh"
-    domain = Domain()
+    domain = Domain(edges=(0.0,))
     reference = np.tanh
     forward = staticmethod(np.tanh)
 
@@ -345,7 +346,7 @@ class Sigmoid(Op):
     """
 
     name = "sigmoid"
-    domain = Domain(low=-6.0, high=6.0)
+    domain = Domain(low=-6.0, high=6.0, edges=(0.0,))
     forward = staticmethod(stable_sigmoid)
 
     @staticmethod
@@ -368,7 +369,7 @@ class Relu(Op):
     """
 
     name = "relu"
-    domain = Domain(avoid=(0.0,))
+    domain = Domain(avoid=(0.0,), kinks={0.0: 0.0})
 
     @staticmethod
     def forward(x: Any) -> Any:
@@ -394,8 +395,8 @@ class LeakyRelu(Op):
     """
 
     name = "leaky_relu"
-    domain = Domain(avoid=(0.0,), params=lambda shapes: [{"negative_slope": 0.01},
-                                                          {"negative_slope": 0.2}])
+    domain = Domain(avoid=(0.0,), kinks={0.0: "negative_slope"},
+                    params=lambda shapes: [{"negative_slope": 0.01}, {"negative_slope": 0.2}])
 
     @staticmethod
     def forward(x: Any, negative_slope: float = 0.01) -> Any:
@@ -421,7 +422,7 @@ class Softplus(Op):
     """
 
     name = "softplus"
-    domain = Domain(low=-6.0, high=6.0)
+    domain = Domain(low=-6.0, high=6.0, edges=(0.0,))
 
     @staticmethod
     def forward(x: Any) -> Any:
@@ -452,7 +453,7 @@ class Maximum(Op):
     """
 
     name = "maximum"
-    domain = Domain(nargs=2, distinct=True)
+    domain = Domain(nargs=2, distinct=True, ties="share")
     reference = np.maximum
     forward = staticmethod(np.maximum)
 
@@ -475,7 +476,7 @@ class Minimum(Op):
     """
 
     name = "minimum"
-    domain = Domain(nargs=2, distinct=True)
+    domain = Domain(nargs=2, distinct=True, ties="share")
     reference = np.minimum
     forward = staticmethod(np.minimum)
 
@@ -502,7 +503,8 @@ class Clip(Op):
     """
 
     name = "clip"
-    domain = Domain(avoid=(-1.0, 1.0), params=lambda shapes: [
+    domain = Domain(avoid=(-1.0, 1.0), edges=(0.0,), kinks={"a_min": 1.0, "a_max": 1.0},
+                    params=lambda shapes: [
         {"a_min": -1.0, "a_max": 1.0}, {"a_min": None, "a_max": 1.0},
         {"a_min": -1.0, "a_max": None},
     ])
@@ -543,7 +545,7 @@ class Where(Op):
     """
 
     name = "where"
-    domain = Domain(nargs=3, shapes="where", nondiff=(0,))
+    domain = Domain(nargs=3, shapes="where", nondiff=(0,), edges=(0.0,))
     reference = np.where
     forward = staticmethod(np.where)
 

@@ -55,7 +55,7 @@ class Sum(Op):
     """
 
     name = "sum"
-    domain = Domain(params=_reduction_params)
+    domain = Domain(params=_reduction_params, edges=(0.0, 1.0))
 
     @staticmethod
     def forward(x: Any, axis: tuple[int, ...] = (), keepdims: bool = False) -> Any:
@@ -80,7 +80,7 @@ class Mean(Op):
     """
 
     name = "mean"
-    domain = Domain(params=_reduction_params)
+    domain = Domain(params=_reduction_params, edges=(0.0, 1.0))
 
     @staticmethod
     def forward(x: Any, axis: tuple[int, ...] = (), keepdims: bool = False) -> Any:
@@ -109,7 +109,7 @@ class Var(Op):
     """
 
     name = "var"
-    domain = Domain(params=lambda shapes: [
+    domain = Domain(edges=(0.0, 1.0), params=lambda shapes: [
         {**p, "ddof": d} for p in _reduction_params(shapes) for d in (0, 1)
         if _count(shapes[0], normalize_axis(p["axis"], len(shapes[0]), "var")) > d
     ])
@@ -146,7 +146,7 @@ class Max(Op):
     """
 
     name = "max"
-    domain = Domain(params=_reduction_params, distinct=True)
+    domain = Domain(params=_reduction_params, distinct=True, ties="share", empty=False)
 
     @staticmethod
     def forward(x: Any, axis: tuple[int, ...] = (), keepdims: bool = False) -> Any:
@@ -171,7 +171,7 @@ class Min(Op):
     """
 
     name = "min"
-    domain = Domain(params=_reduction_params, distinct=True)
+    domain = Domain(params=_reduction_params, distinct=True, ties="share", empty=False)
 
     @staticmethod
     def forward(x: Any, axis: tuple[int, ...] = (), keepdims: bool = False) -> Any:
@@ -197,7 +197,7 @@ class Logsumexp(Op):
     """
 
     name = "logsumexp"
-    domain = Domain(params=_reduction_params)
+    domain = Domain(params=_reduction_params, edges=(0.0,))
 
     @staticmethod
     def forward(x: Any, axis: tuple[int, ...] = (), keepdims: bool = False) -> Any:
@@ -236,7 +236,8 @@ class Prod(Op):
     """
 
     name = "prod"
-    domain = Domain(params=_reduction_params, low=-2.0, high=2.0, avoid=(0.0,), margin=0.3)
+    domain = Domain(params=_reduction_params, low=-2.0, high=2.0, avoid=(0.0,), margin=0.3,
+                    edges=(0.0, 1.0))
 
     @staticmethod
     def forward(x: Any, axis: tuple[int, ...] = (), keepdims: bool = False) -> Any:

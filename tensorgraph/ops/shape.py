@@ -181,7 +181,7 @@ class BroadcastTo(Op):
 
     name = "broadcast_to"
     domain = Domain(params=lambda shapes: [{"shape": (2, *shapes[0])},
-                                           {"shape": (3, *[max(s, 1) for s in shapes[0]])}])
+                                           {"shape": (3, *shapes[0])}])
 
     @staticmethod
     def forward(x: Any, shape: tuple[int, ...] = ()) -> Any:
@@ -349,7 +349,7 @@ class Getitem(Op):
     """
 
     name = "getitem"
-    domain = Domain(params=_getitem_params)
+    domain = Domain(params=_getitem_params, empty=False)
 
     @staticmethod
     def forward(x: Any, index: Any = ()) -> Any:

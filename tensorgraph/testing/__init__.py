@@ -1,8 +1,10 @@
 """Check derivatives: gradient checks, a registry runner, and hypothesis strategies.
 
 :func:`gradcheck` and :func:`gradgradcheck` compare the engine's first and second
-derivatives of any function with central finite differences; :func:`check_registry` runs them
-over every registered op. None of these needs hypothesis. The hypothesis strategies live in
+derivatives of any function with central finite differences; :func:`check_conventions`
+checks the documented derivative at kinks and ties, where finite differences cannot;
+:func:`check_case` runs whichever fits a drawn case and :func:`check_registry` runs them over
+every registered op, its edges included. None of these needs hypothesis. The hypothesis strategies live in
 :mod:`tensorgraph.testing.strategies`, imported on first use (``pip install
 tensorgraph[testing]`` installs hypothesis).
 
@@ -26,16 +28,20 @@ from .gradcheck import (
     gradgradcheck,
     tolerances,
 )
-from .registry_check import OpCheckResult, check_registry, load_all_ops
+from .conventions import check_conventions, expected_gradients
+from .registry_check import OpCheckResult, check_case, check_registry, load_all_ops
 
 __all__ = [
     "GradcheckError",
     "GradcheckResult",
     "GradcheckWarning",
     "OpCheckResult",
+    "check_case",
+    "check_conventions",
     "check_gradients",
     "check_registry",
     "gradcheck",
+    "expected_gradients",
     "gradgradcheck",
     "load_all_ops",
     "strategies",
