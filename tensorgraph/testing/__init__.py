@@ -28,10 +28,12 @@ from .gradcheck import (
     gradgradcheck,
     tolerances,
 )
+from ._edges import EDGE_KINDS, edge_kinds
 from .conventions import check_conventions, expected_gradients
 from .registry_check import OpCheckResult, check_case, check_registry, load_all_ops
 
 __all__ = [
+    "EDGE_KINDS",
     "GradcheckError",
     "GradcheckResult",
     "GradcheckWarning",
@@ -40,8 +42,9 @@ __all__ = [
     "check_conventions",
     "check_gradients",
     "check_registry",
-    "gradcheck",
+    "edge_kinds",
     "expected_gradients",
+    "gradcheck",
     "gradgradcheck",
     "load_all_ops",
     "strategies",

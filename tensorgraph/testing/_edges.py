@@ -121,18 +121,18 @@ def tie_grid(low: float, high: float, extra: Sequence[float] = ()) -> list[float
 def force_tie(
     source: Source, arrays: list[np.ndarray], kind: Any, params: dict[str, Any],
     numeric: Sequence[int],
-) -> None:
-    """Make sure the case holds a tie, in place.
+) -> bool:
+    """Make sure the case holds a tie, in place; False when the shapes leave no room for one.
 
     For broadcasting ops every operand gets the same value at one output position; for a
-    reduction over ``params["axis"]`` one whole reduced slice becomes constant; otherwise
-    two elements of the first operand become equal.
+    reduction over ``params["axis"]`` one whole reduced slice (of two or more elements)
+    becomes constant; otherwise two elements of the first operand become equal.
     """
     operands = [arrays[i] for i in numeric]
     if kind == "broadcast" and len(operands) > 1:
         out_shape = np.broadcast_shapes(*(a.shape for a in operands))
         if not math.prod(out_shape):
-            return
+            return False
         position = np.unravel_index(source.draw_int(0, math.prod(out_shape) - 1), out_shape)
         value = None
         for a in operands:
@@ -141,20 +141,22 @@ def force_tie(
             if value is None:
                 value = float(a[index])
             a[index] = value
-        return
+        return True
     x = operands[0]
-    if not x.size:
-        return
     axis = params.get("axis")
-    if isinstance(axis, tuple) and axis and all(isinstance(a, int) for a in axis):
+    if isinstance(axis, tuple) and all(isinstance(a, int) for a in axis):
+        if math.prod(x.shape[a] for a in axis) < 2 or not x.size:
+            return False
         start = np.unravel_index(source.draw_int(0, x.size - 1), x.shape)
         index = tuple(slice(None) if d in axis else start[d] for d in range(x.ndim))
         x[index] = x[start]
-        return
-    if x.size > 1:
-        flat = x.reshape(-1)
-        i, j = source.draw_int(0, x.size - 1), source.draw_int(0, x.size - 1)
-        flat[j if j != i else (i + 1) % x.size] = flat[i]
+        return True
+    if x.size < 2:
+        return False
+    flat = x.reshape(-1)
+    i, j = source.draw_int(0, x.size - 1), source.draw_int(0, x.size - 1)
+    flat[j if j != i else (i + 1) % x.size] = flat[i]
+    return True
 
 
 def as_layout(x: np.ndarray, layout: str) -> np.ndarray:
@@ -168,14 +170,14 @@ def as_layout(x: np.ndarray, layout: str) -> np.ndarray:
     ([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]], False, False)
     """
     if layout == "transposed":
-        view = np.transpose(np.ascontiguousarray(np.transpose(x)))
+        view = np.transpose(np.transpose(x).copy(order="C"))
     elif layout == "strided":
         base = np.zeros(tuple(2 * n for n in x.shape), dtype=x.dtype)
         view = base[tuple(slice(None, None, 2) for _ in x.shape)]
         view[...] = x
     elif layout == "reversed":
         flip = tuple(slice(None, None, -1) for _ in x.shape)
-        view = np.ascontiguousarray(x[flip])[flip]
+        view = x[flip].copy(order="C")[flip]
     else:
         raise ValueError(f"as_layout: unknown layout {layout!r}; use one of {LAYOUTS}")
     view.flags.writeable = False

@@ -354,8 +354,9 @@ def draw_op_case(
             shape = shapes[i]
             inputs[i] = _from_grid(source, shape, sorted(constants))
             nondiff.add(i)
-    if edge == "ties":
-        force_tie(source, inputs, domain.shapes, params, numeric)  # type: ignore[arg-type]
+    if edge == "ties" and not force_tie(source, inputs, domain.shapes, params,  # type: ignore[arg-type]
+                                        numeric):
+        raise Reject(f"{op.name}: no tie fits in the shapes {shapes} with {params}")
     arrays = tuple(a if i not in numeric else a.astype(dtype)  # type: ignore[union-attr]
                    for i, a in enumerate(inputs))
     assert all(a is not None for a in arrays) and len(arrays) == len(shapes)
@@ -371,7 +372,10 @@ def _emptied(shapes: list[Shape], domain: Domain, draw_int: DrawInt) -> list[Sha
         raise Reject(f"no input of {shapes} is empty")
     k = draw_int(1, rank)  # the k-th axis from the right
     having = [i for i, s in enumerate(shapes) if len(s) >= k]
-    chosen = [i for i in having if shapes[i][-k] != 1] or having[:1]
+    chosen = having
+    if domain.shapes in ("broadcast", "where"):
+        # a size-1 dimension broadcasts against 0: keep some, to exercise that too
+        chosen = [i for i in having if shapes[i][-k] != 1] or having[:1]
     return [(*s[:-k], 0, *s[len(s) - k + 1:]) if i in chosen else s for i, s in enumerate(shapes)]
 
 

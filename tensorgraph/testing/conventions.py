@@ -38,7 +38,7 @@ import numpy as np
 from ..autograd import enable_grad, gradients
 from ..tensor import Tensor
 from ._sampling import OpCase
-from .gradcheck import GradcheckResult, check_gradients, tolerances
+from .gradcheck import GradcheckResult, _leaf, _read_only, check_gradients, tolerances
 
 __all__ = ["check_conventions", "expected_gradients"]
 
@@ -109,7 +109,7 @@ def expected_gradients(case: OpCase, upstream: np.ndarray) -> list[np.ndarray]:
 
 def _engine(case: OpCase, diff: Sequence[int], upstream: np.ndarray,
             create_graph: bool) -> list[np.ndarray]:
-    args: list[Any] = [Tensor(x, requires_grad=True) if i in diff else x
+    args: list[Any] = [_leaf(_read_only(x), requires_grad=True) if i in diff else _read_only(x)
                        for i, x in enumerate(case.inputs)]
     with enable_grad():
         out = case.call(*args)

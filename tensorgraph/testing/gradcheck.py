@@ -101,6 +101,14 @@ def _read_only(array: np.ndarray) -> np.ndarray:
     return copy
 
 
+def _leaf(array: np.ndarray, requires_grad: bool = False) -> Tensor:
+    """A Tensor over a read-only array: whether ``Tensor`` copies its input or not, the op
+    must see an array it cannot write into."""
+    t = Tensor(array, requires_grad=requires_grad)
+    t._data.flags.writeable = False
+    return t
+
+
 def _prepare(inputs: Sequence[Any], nondiff: Sequence[int]) -> tuple[list[Any], list[int]]:
     """Read-only copies of the array inputs, and the indices of those to differentiate.
 
@@ -206,7 +214,7 @@ def _analytic(
     what: str,
 ) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
     """The engine's gradient of <grad_output, fn(values)> w.r.t. each differentiated input."""
-    args = [Tensor(v, requires_grad=True) if i in diff else v for i, v in enumerate(values)]
+    args = [_leaf(v, requires_grad=True) if i in diff else v for i, v in enumerate(values)]
     with enable_grad():
         outs = _call(fn, args, what)
     ups = _upstream(outs, grad_output, rng, what)
@@ -249,7 +257,7 @@ def _directional(
         args = list(values)
         args[i] = _read_only(values[i] + sign * step)
         with no_grad():
-            results.append(_call(fn, [Tensor(a) if j in diff else a
+            results.append(_call(fn, [_leaf(a) if j in diff else a
                                       for j, a in enumerate(args)], what))
     for plus, minus, g in zip(results[0], results[1], ups):
         if g is not None:

@@ -169,6 +169,7 @@ def check_registry(
     dtype: DTypeLike = np.float64,
     seed: int = 0,
     trials: int = 3,
+    edges: bool = True,
 ) -> list[OpCheckResult]:
     """Check the derivatives of the registered ops (all of them, or ``names``).
 
@@ -182,7 +183,10 @@ def check_registry(
         Makes the drawn cases reproducible; each op's cases depend only on the seed and the
         op's name.
     trials : int
-        Cases drawn per op.
+        Interior cases drawn per op.
+    edges : bool
+        Also check one case of every edge kind each op's Domain declares (exact edge
+        values, kinks, ties, empty arrays; see :func:`check_case`).
 
     Returns
     -------
@@ -205,4 +209,4 @@ def check_registry(
                       GradcheckWarning, stacklevel=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GradcheckWarning)
-        return [check_op(registry[n], dtype, seed, trials) for n in sorted(chosen)]
+        return [check_op(registry[n], dtype, seed, trials, edges) for n in sorted(chosen)]
