@@ -309,6 +309,11 @@ def draw_op_case(
         ranked = domain if callable(domain.shapes) else replace(domain,
                                                                  min_rank=max(domain.min_rank, 1))
         shapes = _domain_shapes(ranked, sides_may_be_empty(source.draw_int))
+    elif edge is not None and not callable(domain.shapes) and source.draw_int(0, 3):
+        # three edge cases in four have a dimension, so an edge value shares a slice with
+        # others (prod of [0, 2, 3]); the fourth may be 0-d
+        shapes = _domain_shapes(replace(domain, min_rank=max(domain.min_rank, 1)),
+                                source.draw_int)
     else:
         shapes = _domain_shapes(domain, source.draw_int)
     if edge == "empty" and all(math.prod(s) for s in shapes):
