@@ -4,9 +4,9 @@
 derivatives of any function with central finite differences; :func:`check_conventions`
 checks the documented derivative at kinks and ties, where finite differences cannot;
 :func:`check_case` runs whichever fits a drawn case and :func:`check_registry` runs them over
-every registered op, its edges included. None of these needs hypothesis. The hypothesis strategies live in
-:mod:`tensorgraph.testing.strategies`, imported on first use (``pip install
-tensorgraph[testing]`` installs hypothesis).
+every registered op, its edges included. None of these needs hypothesis. The hypothesis
+strategies live in :mod:`tensorgraph.testing.strategies`, imported on first use (``pip
+install tensorgraph[testing]`` installs hypothesis).
 
 >>> import numpy as np, tensorgraph as tg
 >>> from tensorgraph.testing import gradcheck
@@ -19,6 +19,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from ._edges import EDGE_KINDS, edge_kinds
+from .conventions import check_conventions, expected_gradients
 from .gradcheck import (
     GradcheckError,
     GradcheckResult,
@@ -28,8 +30,6 @@ from .gradcheck import (
     gradgradcheck,
     tolerances,
 )
-from ._edges import EDGE_KINDS, edge_kinds
-from .conventions import check_conventions, expected_gradients
 from .registry_check import OpCheckResult, check_case, check_registry, load_all_ops
 
 __all__ = [

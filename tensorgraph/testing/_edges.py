@@ -147,9 +147,10 @@ def force_tie(
     if isinstance(axis, tuple) and all(isinstance(a, int) for a in axis):
         if math.prod(x.shape[a] for a in axis) < 2 or not x.size:
             return False
-        start = np.unravel_index(source.draw_int(0, x.size - 1), x.shape)
-        index = tuple(slice(None) if d in axis else start[d] for d in range(x.ndim))
-        x[index] = x[start]
+        start = tuple(int(i) for i in np.unravel_index(source.draw_int(0, x.size - 1), x.shape))
+        whole_slice: tuple[int | slice, ...] = tuple(slice(None) if d in axis else start[d]
+                                                     for d in range(x.ndim))
+        x[whole_slice] = x[start]
         return True
     if x.size < 2:
         return False

@@ -39,8 +39,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tensorgraph as tg
-from tensorgraph.ops import REGISTRY, Domain, Op
 from tensorgraph.autograd import gradients
+from tensorgraph.ops import REGISTRY, Domain, Op
 from tensorgraph.testing import (
     check_conventions,
     edge_kinds,
