@@ -43,13 +43,15 @@ class Domain:
         ``"stack"`` (equal), ``"where"`` (a boolean condition and two broadcastable operands);
         or a function ``shapes(draw_int) -> list of shapes`` for any other relation, where
         ``draw_int(low, high)`` returns an int in ``[low, high]`` (so the same function
-        serves hypothesis and a plain numpy generator).
+        serves hypothesis and a plain numpy generator). Draw side lengths as
+        ``draw_int(1, 4)``: the empty-array draws turn such a draw into 0 half the time.
     low, high : float
         Range for input values.
     ranges : dict
         Per-input overrides of ``(low, high)``.
     avoid : tuple of float
-        Kinks and poles: drawn values keep at least ``margin`` away from each.
+        Kinks and poles: drawn values keep at least ``margin`` away from each (and from
+        the points in ``kinks``, which need not be repeated here).
     margin : float
         Distance kept from the points in ``avoid`` and between tied values.
     distinct : bool
@@ -86,9 +88,10 @@ class Domain:
         says tied candidates share the gradient equally. The tests draw ties on purpose and
         check the whole VJP against that rule, computed independently of the op.
     empty : bool
-        Whether the op accepts empty arrays and empty axes; the tests then check that
-        results and gradients are arrays of the right (empty) shape. ``False`` for ops
-        that must refuse them (max/min have no value over nothing).
+        Whether the registry draws empty arrays and empty axes for the op (it does by
+        default); results and gradients must then be arrays of the right shape. ``False``
+        for ops that refuse them (max and min of nothing: their public functions are
+        tested for a clear error instead) or whose ``params`` cannot describe them.
     """
 
     nargs: int = 1
