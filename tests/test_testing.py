@@ -723,3 +723,17 @@ def test_check_registry_checks_the_edges(wrong_at_zero_registered: str) -> None:
     assert interior.passed  # the interior draws never hit an exact 0
     (with_edges,) = check_registry([wrong_at_zero_registered], trials=5)
     assert not with_edges.passed and "edges edge" in with_edges.message
+
+
+@pytest.mark.parametrize("layout", ["transposed", "strided", "reversed"])
+@pytest.mark.parametrize("x", [np.array(2.5), np.array([[True, False, True]]),
+                               np.arange(6.0).reshape(3, 2)])
+def test_as_layout_keeps_values_shape_and_dtype_in_a_read_only_view(
+    layout: str, x: np.ndarray
+) -> None:
+    from tensorgraph.testing._edges import as_layout
+
+    view = as_layout(x, layout)
+    assert isinstance(view, np.ndarray) and view.shape == x.shape and view.dtype == x.dtype
+    np.testing.assert_array_equal(view, x)
+    assert not view.flags.writeable

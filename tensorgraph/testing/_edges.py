@@ -173,11 +173,12 @@ def as_layout(x: np.ndarray, layout: str) -> np.ndarray:
     if layout == "transposed":
         view = np.transpose(np.transpose(x).copy(order="C"))
     elif layout == "strided":
+        # (``...`` keeps a 0-d array a view: indexing it with () would give a scalar)
         base = np.zeros(tuple(2 * n for n in x.shape), dtype=x.dtype)
-        view = base[tuple(slice(None, None, 2) for _ in x.shape)]
+        view = base[tuple(slice(None, None, 2) for _ in x.shape) or ...]
         view[...] = x
     elif layout == "reversed":
-        flip = tuple(slice(None, None, -1) for _ in x.shape)
+        flip = tuple(slice(None, None, -1) for _ in x.shape) or ...
         view = x[flip].copy(order="C")[flip]
     else:
         raise ValueError(f"as_layout: unknown layout {layout!r}; use one of {LAYOUTS}")
