@@ -7,6 +7,7 @@ registry-driven tests never see them.
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from collections.abc import Iterator
@@ -22,7 +23,9 @@ from tensorgraph.ops import REGISTRY, Domain, Op, register
 from tensorgraph.testing import (
     GradcheckError,
     GradcheckWarning,
+    check_conventions,
     check_registry,
+    expected_gradients,
     gradcheck,
     gradgradcheck,
 )
@@ -500,3 +503,237 @@ def test_boolean_mask_indexing_routes_the_gradient_to_the_selected_elements() ->
     grad = _grad(lambda t: t[mask], x, upstream=[10.0, 20.0, 30.0])[0]
     assert grad.tolist() == [[10.0, 0.0, 20.0], [0.0, 30.0, 0.0]]
     assert gradcheck(lambda t: t[mask] * t[mask], x)
+
+
+# --------------------------------------------------------------------------- edges
+def test_domain_refuses_unknown_tie_rules_and_kinks_of_several_inputs() -> None:
+    with pytest.raises(ValueError, match="ties must be None or 'share'"):
+        Domain(ties="first")
+    with pytest.raises(ValueError, match="kinks describe elementwise ops of one input"):
+        Domain(nargs=2, kinks={0.0: 0.0})
+    with pytest.raises(ValueError, match="edges name input 2"):
+        Domain(nargs=2, edges={2: (0.0,)})
+
+
+def test_domain_spells_out_edges_and_resolves_kink_parameters() -> None:
+    assert Domain(nargs=2, edges=(0.0, 1.0)).edge_values() == {0: (0.0, 1.0), 1: (0.0, 1.0)}
+    assert Domain(nargs=2, edges={1: (1.0,)}).edge_values() == {1: (1.0,)}
+    clip = REGISTRY["clip"].domain
+    assert clip.kink_points({"a_min": -1.0, "a_max": None}) == [(-1.0, 1.0)]
+    leaky = REGISTRY["leaky_relu"].domain
+    assert leaky.kink_points({"negative_slope": 0.2}) == [(0.0, 0.2)]
+
+
+def _slices(x: np.ndarray, axis: tuple[int, ...]) -> np.ndarray:
+    kept = [d for d in range(x.ndim) if d not in axis]
+    return np.moveaxis(x, kept, list(range(len(kept)))).reshape(-1, math.prod(
+        x.shape[d] for d in axis))
+
+
+def test_every_edge_case_holds_its_edge() -> None:
+    from tensorgraph.testing.registry_check import draw_case
+
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        (x,) = draw_case(REGISTRY["prod"], rng, edge="edges").inputs
+        assert np.isin(x, (0.0, 1.0)).any()
+        (x,) = draw_case(REGISTRY["relu"], rng, edge="kinks").inputs
+        assert (x == 0).any() and ((x == 0) | (np.abs(x) >= 0.1)).all()
+        case = draw_case(REGISTRY["max"], rng, edge="ties")
+        assert any(np.unique(row).size < row.size
+                   for row in _slices(case.inputs[0], case.params["axis"]))
+        x, y = draw_case(REGISTRY["maximum"], rng, edge="ties").inputs
+        assert (np.broadcast_arrays(x, y)[0] == np.broadcast_arrays(x, y)[1]).any()
+        assert any(a.size == 0 for a in draw_case(REGISTRY["add"], rng, edge="empty").inputs)
+        power = draw_case(REGISTRY["power"], rng, edge="edges")
+        assert 1 in power.nondiff and np.isin(power.inputs[1], (0.0, 1.0, 2.0, 3.0)).all()
+
+
+def test_edge_draws_are_frequent_not_lucky() -> None:
+    # where prod's gradient is hard (a zero among other factors, two zeros in one slice),
+    # drawn in a good share of the cases; 0-d inputs still among them
+    from tensorgraph.testing.registry_check import draw_case
+
+    rng = np.random.default_rng(1)
+    cases = [draw_case(REGISTRY["prod"], rng, edge="edges") for _ in range(200)]
+    rows = [_slices(c.inputs[0], c.params["axis"]) for c in cases]
+    assert sum(any((r == 0).any() and r.size > 1 for r in rs) for rs in rows) >= 50
+    assert sum(any((r == 0).sum() >= 2 for r in rs) for rs in rows) >= 15
+    assert sum(c.inputs[0].ndim == 0 for c in cases) >= 10
+
+
+def test_an_edge_kind_the_domain_does_not_declare_is_refused() -> None:
+    from tensorgraph.testing.registry_check import draw_case
+
+    with pytest.raises(ValueError, match=r"exp: its Domain declares no 'kinks'"):
+        draw_case(REGISTRY["exp"], np.random.default_rng(0), edge="kinks")
+    with pytest.raises(ValueError, match="declares no edges"):
+        tgst.edge_cases(throwaway(type("NoEdges", (Op,), {
+            "name": "no_edges", "domain": Domain(empty=False),
+            "forward": staticmethod(np.negative), "vjp_0": staticmethod(lambda g, o, x: -g),
+        })))
+
+
+@given(tgst.arrays(shape=tgst.shapes(min_rank=1), avoid=(0.0,), margin=0.25,
+                   edges=(0.0, 1.0)))
+def test_arrays_place_the_edges_exactly_and_keep_the_rest_away(x: np.ndarray) -> None:
+    at_edge = np.isin(x, (0.0, 1.0))
+    assert at_edge.any()
+    assert (at_edge | (np.abs(x) >= 0.25 - 1e-12)).all()
+
+
+@given(st.integers(1, 5).flatmap(lambda n: st.tuples(st.just(n), tgst.index_arrays(n))))
+def test_index_arrays_hold_negative_and_repeated_indices(drawn: tuple[int, Any]) -> None:
+    n, index = drawn
+    assert index.dtype == np.int64 and ((-n <= index) & (index < n)).all()
+    assert (index < 0).any()
+    assert index.size < 2 or np.unique(index).size < index.size
+
+
+@given(tgst.arrays(shape=(3, 2)).flatmap(lambda x: st.tuples(st.just(x), tgst.views(x))))
+def test_views_are_read_only_non_contiguous_copies(drawn: tuple[np.ndarray, np.ndarray]) -> None:
+    x, view = drawn
+    np.testing.assert_array_equal(view, x)
+    assert not view.flags.writeable and not view.flags.c_contiguous
+
+
+@settings(max_examples=20)
+@given(tgst.edge_cases("clip"))
+def test_edge_cases_draw_every_declared_kind(case: Any) -> None:
+    assert case.edge in ("edges", "kinks", "empty")
+
+
+# --------------------------------------------------------------------------- conventions
+@throwaway
+class ReluOneAtZero(Op):
+    """relu whose derivative at 0 is 1 (x >= 0) instead of the documented 0."""
+
+    name = "relu_one_at_zero"
+    domain = Domain(kinks={0.0: 0.0})
+
+    @staticmethod
+    def forward(x: Any) -> Any:
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def vjp_0(grad: Any, out: Any, x: Any) -> Any:
+        return grad * (x >= 0)
+
+
+@throwaway
+class ReluWrongUnderCreateGraph(Op):
+    """relu that follows the convention in a plain backward only."""
+
+    name = "relu_wrong_under_create_graph"
+    domain = Domain(kinks={0.0: 0.0})
+
+    @staticmethod
+    def forward(x: Any) -> Any:
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def vjp_0(grad: Any, out: Any, x: Any) -> Any:
+        return grad * ((x >= 0) if isinstance(x, tg.Tensor) else (x > 0))
+
+
+@throwaway
+class MaxFirstWins(Op):
+    """max over an axis whose gradient goes to the first maximum only."""
+
+    name = "max_first_wins"
+    domain = Domain(ties="share", params=lambda shapes: [{"axis": (0,), "keepdims": False}])
+
+    @staticmethod
+    def forward(x: Any, axis: tuple[int, ...] = (), keepdims: bool = False) -> Any:
+        return np.max(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def vjp_0(grad: Any, out: Any, x: Any, axis: tuple[int, ...] = (),
+              keepdims: bool = False) -> Any:
+        first = np.argmax(x, axis=0)
+        return (np.arange(x.shape[0]).reshape(-1, *[1] * (x.ndim - 1)) == first) * grad
+
+
+def _case(op: type[Op], *inputs: Any, edge: str, **params: Any) -> Any:
+    from tensorgraph.testing._sampling import OpCase
+
+    return OpCase(op, tuple(np.asarray(x, dtype=np.float64) for x in inputs), params,
+                  edge=edge)
+
+
+def test_check_conventions_pins_the_documented_derivative_at_kinks() -> None:
+    x = [[0.0, -1.5], [2.0, 0.0]]
+    assert check_conventions(_case(REGISTRY["relu"], x, edge="kinks")).passed
+    result = check_conventions(_case(ReluOneAtZero, x, edge="kinks"))
+    assert not result.passed
+    assert "the documented derivative at its kinks (0 at 0)" in result.message
+    assert "index (0, 0)" in result.message and "(value 0)" in result.message
+    result = check_conventions(_case(ReluWrongUnderCreateGraph, x, edge="kinks"))
+    assert not result.passed and "create_graph=True backward" in result.message
+    slope = check_conventions(_case(REGISTRY["leaky_relu"], [0.0, 1.0], edge="kinks",
+                                    negative_slope=0.2))
+    assert slope.passed
+
+
+def test_expected_gradients_follow_the_declaration_not_the_vjp() -> None:
+    upstream = np.array([1.0, 2.0, 4.0])
+    clip = _case(REGISTRY["clip"], [-1.0, 1.0, 3.0], edge="kinks", a_min=-1.0, a_max=1.0)
+    assert [g.tolist() for g in expected_gradients(clip, upstream)] == [[1.0, 2.0, 0.0]]
+    ties = _case(REGISTRY["maximum"], [1.0, 2.0, 0.0], 1.0, edge="ties")
+    assert [g.tolist() for g in expected_gradients(ties, upstream)] == [[0.5, 2.0, 0.0], 4.5]
+    tied_max = _case(REGISTRY["max"], [[3.0, 3.0, 3.0], [1.0, 2.0, 2.0]], edge="ties",
+                     axis=(1,), keepdims=False)
+    expected = expected_gradients(tied_max, np.array([3.0, 1.0]))[0]
+    assert expected.tolist() == [[1.0, 1.0, 1.0], [0.0, 0.5, 0.5]]
+
+
+def test_check_conventions_catches_a_tie_given_to_the_first_maximum() -> None:
+    x = [[2.0, 1.0], [2.0, 3.0]]
+    assert check_conventions(_case(REGISTRY["max"], x, edge="ties", axis=(0,),
+                                   keepdims=False)).passed
+    result = check_conventions(_case(MaxFirstWins, x, edge="ties", axis=(0,), keepdims=False))
+    assert not result.passed and "tied candidates share the gradient equally" in result.message
+
+
+@pytest.fixture
+def wrong_at_zero_registered() -> Iterator[str]:
+    @register
+    class SquareWrongAtZero(Op):
+        """x**2 whose VJP is off by the upstream exactly at x = 0, a smooth point."""
+
+        name = "square_wrong_at_zero"
+        domain = Domain(edges=(0.0,))
+
+        @staticmethod
+        def forward(x: Any) -> Any:
+            return x * x
+
+        @staticmethod
+        def vjp_0(grad: Any, out: Any, x: Any) -> Any:
+            return grad * (2 * x + (x == 0))
+
+    try:
+        yield SquareWrongAtZero.name
+    finally:
+        del REGISTRY[SquareWrongAtZero.name]
+
+
+def test_check_registry_checks_the_edges(wrong_at_zero_registered: str) -> None:
+    (interior,) = check_registry([wrong_at_zero_registered], trials=5, edges=False)
+    assert interior.passed  # the interior draws never hit an exact 0
+    (with_edges,) = check_registry([wrong_at_zero_registered], trials=5)
+    assert not with_edges.passed and "edges edge" in with_edges.message
+
+
+@pytest.mark.parametrize("layout", ["transposed", "strided", "reversed"])
+@pytest.mark.parametrize("x", [np.array(2.5), np.array([[True, False, True]]),
+                               np.arange(6.0).reshape(3, 2)])
+def test_as_layout_keeps_values_shape_and_dtype_in_a_read_only_view(
+    layout: str, x: np.ndarray
+) -> None:
+    from tensorgraph.testing._edges import as_layout
+
+    view = as_layout(x, layout)
+    assert isinstance(view, np.ndarray) and view.shape == x.shape and view.dtype == x.dtype
+    np.testing.assert_array_equal(view, x)
+    assert not view.flags.writeable

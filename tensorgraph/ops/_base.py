@@ -8,8 +8,10 @@ An op whose inputs' gradients share work may override :meth:`Op.vjp` instead.
 The same VJP code runs on ndarrays (ordinary backward) and on Tensors (``create_graph=True``),
 so it may only call numpy functions and methods that Tensor implements.
 
-Every op carries a :class:`Domain`: what inputs the test suite may draw for it. The registry
-drives the gradient checks, so registering an op is what puts it under test.
+Every op carries a :class:`Domain`: what inputs the test suite may draw for it, and the edges
+it must visit on purpose (exact zeros, ties, empty arrays, kinks with their documented
+derivative). The registry drives the gradient checks, so registering an op is what puts it
+under test.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ __all__ = ["REGISTRY", "Domain", "Op", "register"]
 
 @dataclass(frozen=True)
 class Domain:
-    """The inputs on which an op is defined and smooth, for drawing test cases.
+    """The inputs on which an op is defined and smooth, and the edges the tests visit on purpose.
 
     Parameters
     ----------
@@ -41,13 +43,15 @@ class Domain:
         ``"stack"`` (equal), ``"where"`` (a boolean condition and two broadcastable operands);
         or a function ``shapes(draw_int) -> list of shapes`` for any other relation, where
         ``draw_int(low, high)`` returns an int in ``[low, high]`` (so the same function
-        serves hypothesis and a plain numpy generator).
+        serves hypothesis and a plain numpy generator). Draw side lengths as
+        ``draw_int(1, 4)``: the empty-array draws turn such a draw into 0 half the time.
     low, high : float
         Range for input values.
     ranges : dict
         Per-input overrides of ``(low, high)``.
     avoid : tuple of float
-        Kinks and poles: drawn values keep at least ``margin`` away from each.
+        Kinks and poles: drawn values keep at least ``margin`` away from each (and from
+        the points in ``kinks``, which need not be repeated here).
     margin : float
         Distance kept from the points in ``avoid`` and between tied values.
     distinct : bool
@@ -61,6 +65,33 @@ class Domain:
         Whether the op's VJP is itself differentiable (checked by gradgradcheck).
     min_rank : int
         Smallest number of dimensions for drawn inputs.
+    edges : tuple of float, or dict
+        Values where the op *is* smooth that users meet first (exact zeros and ones, an
+        identity element): the edge tests place them exactly in the inputs, often, and run
+        the finite-difference first- and second-order checks there. A tuple applies to
+        every numeric input, a dict ``{i: values}`` to input ``i`` only. Poles never belong
+        here.
+    edge_constants : dict
+        ``{i: values}``: in edge cases input ``i`` is drawn only from ``values`` and held
+        constant (not differentiated), as a user's literal would be: power's integer
+        exponents, for which ``x ** 0`` and ``x ** 2`` are smooth at ``x = 0`` while ``x ** y``
+        is not smooth in ``y`` there.
+    kinks : dict
+        ``{point: derivative}`` for an elementwise op of one input: where it is not
+        differentiable and the derivative its VJP uses there (the documented subgradient
+        convention). Either side may name a keyword parameter instead of a number
+        (``{"a_min": 1.0}`` for clip, ``{0.0: "negative_slope"}`` for leaky_relu). The
+        tests place inputs exactly at each point and assert the VJP equals ``grad *
+        derivative`` there; the ordinary draws keep ``margin`` away from the points.
+    ties : {None, "share"}
+        For selection ops (maximum/minimum elementwise, max/min over ``axis``): ``"share"``
+        says tied candidates share the gradient equally. The tests draw ties on purpose and
+        check the whole VJP against that rule, computed independently of the op.
+    empty : bool
+        Whether the registry draws empty arrays and empty axes for the op (it does by
+        default); results and gradients must then be arrays of the right shape. ``False``
+        for ops that refuse them (max and min of nothing: their public functions are
+        tested for a clear error instead) or whose ``params`` cannot describe them.
     """
 
     nargs: int = 1
@@ -75,6 +106,40 @@ class Domain:
     nondiff: tuple[int, ...] = ()
     second_order: bool = True
     min_rank: int = 0
+    edges: tuple[float, ...] | dict[int, tuple[float, ...]] = ()
+    edge_constants: dict[int, tuple[float, ...]] = field(default_factory=dict)
+    kinks: dict[float | str, float | str] = field(default_factory=dict)
+    ties: str | None = None
+    empty: bool = True
+
+    def __post_init__(self) -> None:
+        if self.ties not in (None, "share"):
+            raise ValueError(f"Domain: ties must be None or 'share', got {self.ties!r}")
+        if self.kinks and self.nargs != 1:
+            raise ValueError(f"Domain: kinks describe elementwise ops of one input; this "
+                             f"domain has nargs={self.nargs}")
+        for i in (*self.edge_values(), *self.edge_constants):
+            if not 0 <= i < self.nargs:
+                raise ValueError(f"Domain: edges name input {i}, but the op has {self.nargs}")
+
+    def edge_values(self) -> dict[int, tuple[float, ...]]:
+        """The smooth edge values per numeric input (``edges`` spelled out per input)."""
+        if isinstance(self.edges, dict):
+            return {i: tuple(v) for i, v in self.edges.items() if v}
+        if not self.edges:
+            return {}
+        return {i: tuple(self.edges) for i in range(self.nargs)}
+
+    def kink_points(self, params: dict[str, Any]) -> list[tuple[float, float]]:
+        """``(point, derivative)`` pairs with parameter names resolved (None-valued bounds
+        dropped), for the parameters a case was drawn with."""
+        pairs = []
+        for at, derivative in self.kinks.items():
+            point = params.get(at) if isinstance(at, str) else at
+            slope = params.get(derivative) if isinstance(derivative, str) else derivative
+            if point is not None and slope is not None:
+                pairs.append((float(point), float(slope)))
+        return pairs
 
 
 class Op:

@@ -92,7 +92,7 @@ class Add(Op):
     """
 
     name = "add"
-    domain = Domain(nargs=2)
+    domain = Domain(nargs=2, edges=(0.0, 1.0))
     reference = np.add
     forward = staticmethod(np.add)
 
@@ -115,7 +115,7 @@ class Subtract(Op):
     """
 
     name = "subtract"
-    domain = Domain(nargs=2)
+    domain = Domain(nargs=2, edges=(0.0, 1.0))
     reference = np.subtract
     forward = staticmethod(np.subtract)
 
@@ -138,7 +138,7 @@ class Multiply(Op):
     """
 
     name = "multiply"
-    domain = Domain(nargs=2)
+    domain = Domain(nargs=2, edges=(0.0, 1.0))
     reference = np.multiply
     forward = staticmethod(np.multiply)
 
@@ -162,7 +162,7 @@ class Divide(Op):
     """
 
     name = "divide"
-    domain = Domain(nargs=2, avoid=(0.0,), margin=0.3)
+    domain = Domain(nargs=2, avoid=(0.0,), margin=0.3, edges={0: (0.0, 1.0), 1: (1.0, -1.0)})
     reference = np.divide
     forward = staticmethod(np.divide)
 
@@ -185,7 +185,7 @@ class Negative(Op):
     """
 
     name = "negative"
-    domain = Domain()
+    domain = Domain(edges=(0.0,))
     reference = np.negative
     forward = staticmethod(np.negative)
 
@@ -224,7 +224,8 @@ class Power(Op):
     """
 
     name = "power"
-    domain = Domain(nargs=2, ranges={0: (0.5, 2.5), 1: (-2.0, 2.0)})
+    domain = Domain(nargs=2, ranges={0: (0.5, 2.5), 1: (-2.0, 2.0)}, edges={0: (0.0, 1.0, -1.0)},
+                    edge_constants={1: (0.0, 1.0, 2.0, 3.0)})
     reference = np.power
     forward = staticmethod(np.power)
 
@@ -263,7 +264,7 @@ class Exp(Op):
     """
 
     name = "exp"
-    domain = Domain()
+    domain = Domain(edges=(0.0,))
     reference = np.exp
     forward = staticmethod(np.exp)
 
@@ -282,7 +283,7 @@ class Log(Op):
     """
 
     name = "log"
-    domain = Domain(low=0.2, high=4.0)
+    domain = Domain(low=0.2, high=4.0, edges=(1.0,))
     reference = np.log
     forward = staticmethod(np.log)
 
@@ -301,7 +302,7 @@ class Log1p(Op):
     """
 
     name = "log1p"
-    domain = Domain(low=-0.8, high=4.0)
+    domain = Domain(low=-0.8, high=4.0, edges=(0.0,))
     reference = np.log1p
     forward = staticmethod(np.log1p)
 
@@ -323,7 +324,7 @@ class Sqrt(Op):
     """
 
     name = "sqrt"
-    domain = Domain(low=0.2, high=4.0)
+    domain = Domain(low=0.2, high=4.0, edges=(1.0,), kinks={0.0: 0.0})
     reference = np.sqrt
     forward = staticmethod(np.sqrt)
 
@@ -344,7 +345,7 @@ class Abs(Op):
     """
 
     name = "abs"
-    domain = Domain(avoid=(0.0,))
+    domain = Domain(avoid=(0.0,), kinks={0.0: 0.0})
     reference = np.abs
     forward = staticmethod(np.abs)
 
@@ -363,7 +364,7 @@ class Sin(Op):
     """
 
     name = "sin"
-    domain = Domain()
+    domain = Domain(edges=(0.0,))
     reference = np.sin
     forward = staticmethod(np.sin)
 
@@ -382,7 +383,7 @@ class Cos(Op):
     """
 
     name = "cos"
-    domain = Domain()
+    domain = Domain(edges=(0.0,))
     reference = np.cos
     forward = staticmethod(np.cos)
 
@@ -401,7 +402,7 @@ class Tanh(Op):
     """
 
     name = "tanh"
-    domain = Domain()
+    domain = Domain(edges=(0.0,))
     reference = np.tanh
     forward = staticmethod(np.tanh)
 
@@ -422,7 +423,7 @@ class Sigmoid(Op):
     """
 
     name = "sigmoid"
-    domain = Domain(low=-6.0, high=6.0)
+    domain = Domain(low=-6.0, high=6.0, edges=(0.0,))
     forward = staticmethod(stable_sigmoid)
 
     @staticmethod
@@ -445,7 +446,7 @@ class Relu(Op):
     """
 
     name = "relu"
-    domain = Domain(avoid=(0.0,))
+    domain = Domain(avoid=(0.0,), kinks={0.0: 0.0})
 
     @staticmethod
     def forward(x: Any) -> Any:
@@ -472,8 +473,8 @@ class LeakyRelu(Op):
 
     name = "leaky_relu"
     array_params = frozenset({"negative_slope"})
-    domain = Domain(avoid=(0.0,), params=lambda shapes: [{"negative_slope": 0.01},
-                                                          {"negative_slope": 0.2}])
+    domain = Domain(avoid=(0.0,), kinks={0.0: "negative_slope"},
+                    params=lambda shapes: [{"negative_slope": 0.01}, {"negative_slope": 0.2}])
 
     @staticmethod
     def forward(x: Any, negative_slope: float = 0.01) -> Any:
@@ -499,7 +500,7 @@ class Softplus(Op):
     """
 
     name = "softplus"
-    domain = Domain(low=-6.0, high=6.0)
+    domain = Domain(low=-6.0, high=6.0, edges=(0.0,))
 
     @staticmethod
     def forward(x: Any) -> Any:
@@ -530,7 +531,7 @@ class Maximum(Op):
     """
 
     name = "maximum"
-    domain = Domain(nargs=2, distinct=True)
+    domain = Domain(nargs=2, distinct=True, ties="share")
     reference = np.maximum
     forward = staticmethod(np.maximum)
 
@@ -553,7 +554,7 @@ class Minimum(Op):
     """
 
     name = "minimum"
-    domain = Domain(nargs=2, distinct=True)
+    domain = Domain(nargs=2, distinct=True, ties="share")
     reference = np.minimum
     forward = staticmethod(np.minimum)
 
@@ -581,7 +582,8 @@ class Clip(Op):
 
     name = "clip"
     array_params = frozenset({"a_min", "a_max"})
-    domain = Domain(avoid=(-1.0, 1.0), params=lambda shapes: [
+    domain = Domain(avoid=(-1.0, 1.0), edges=(0.0,), kinks={"a_min": 1.0, "a_max": 1.0},
+                    params=lambda shapes: [
         {"a_min": -1.0, "a_max": 1.0}, {"a_min": None, "a_max": 1.0},
         {"a_min": -1.0, "a_max": None},
     ])
@@ -622,7 +624,7 @@ class Where(Op):
     """
 
     name = "where"
-    domain = Domain(nargs=3, shapes="where", nondiff=(0,))
+    domain = Domain(nargs=3, shapes="where", nondiff=(0,), edges=(0.0,))
     reference = np.where
     forward = staticmethod(np.where)
 

@@ -59,7 +59,7 @@ class Linear(Op):
     """
 
     name = "linear"
-    domain = Domain(nargs=3, shapes=_linear_shapes, min_rank=1)
+    domain = Domain(nargs=3, shapes=_linear_shapes, min_rank=1, edges=(0.0,))
 
     @staticmethod
     def forward(x: Any, weight: Any, bias: Any = None) -> Any:
@@ -152,7 +152,8 @@ class BatchNorm(Op):
 
     name = "batch_norm"
     array_params = frozenset({"mean", "var", "eps"})
-    domain = Domain(nargs=3, shapes=_bn_shapes, params=_bn_params, distinct=True, margin=0.2)
+    domain = Domain(nargs=3, shapes=_bn_shapes, params=_bn_params, distinct=True, margin=0.2,
+                    edges={1: (0.0, 1.0), 2: (0.0,)}, empty=False)
     saves_ctx = True
 
     @staticmethod
@@ -227,7 +228,7 @@ class SumOfSquares(Op):
     """
 
     name = "sum_of_squares"
-    domain = Domain()
+    domain = Domain(edges=(0.0,))
 
     @staticmethod
     def forward(x: Any) -> Any:
@@ -268,9 +269,10 @@ class BinaryCrossEntropyWithLogits(Op):
     """
 
     name = "binary_cross_entropy_with_logits"
-    # sigma is computed through |z|; keep z off the kink of |z| for the second-order check
+    # sigma is computed through |z|: the interior draws keep z off 0; the edge draws visit it
+    # (the loss is smooth there, so both orders must hold)
     domain = Domain(nargs=2, shapes="same", ranges={0: (-4.0, 4.0), 1: (0.0, 1.0)},
-                    avoid=(0.0,))
+                    avoid=(0.0,), edges={0: (0.0,), 1: (0.0, 1.0)})
 
     @staticmethod
     def forward(z: Any, y: Any) -> Any:
@@ -395,7 +397,8 @@ class CrossEntropyProbs(Op):
     """
 
     name = "cross_entropy_probs"
-    domain = Domain(nargs=2, shapes=_soft_shapes, ranges={1: (0.0, 1.0)}, min_rank=2)
+    domain = Domain(nargs=2, shapes=_soft_shapes, ranges={1: (0.0, 1.0)}, min_rank=2,
+                    edges={0: (0.0,), 1: (0.0, 1.0)})
     saves_ctx = True
 
     @staticmethod

@@ -58,7 +58,7 @@ class Sum(Op):
 
     name = "sum"
     array_params = frozenset()
-    domain = Domain(params=_reduction_params)
+    domain = Domain(params=_reduction_params, edges=(0.0, 1.0))
 
     @staticmethod
     def forward(x: Any, axis: tuple[int, ...] = (), keepdims: bool = False) -> Any:
@@ -84,7 +84,7 @@ class Mean(Op):
 
     name = "mean"
     array_params = frozenset()
-    domain = Domain(params=_reduction_params)
+    domain = Domain(params=_reduction_params, edges=(0.0, 1.0))
 
     @staticmethod
     def forward(x: Any, axis: tuple[int, ...] = (), keepdims: bool = False) -> Any:
@@ -118,7 +118,7 @@ class Var(Op):
 
     name = "var"
     array_params = frozenset()
-    domain = Domain(params=lambda shapes: [
+    domain = Domain(edges=(0.0, 1.0), params=lambda shapes: [
         {**p, "ddof": d} for p in _reduction_params(shapes) for d in (0, 1)
         if _count(shapes[0], normalize_axis(p["axis"], len(shapes[0]), "var")) > d
     ])
@@ -160,7 +160,7 @@ class Max(Op):
 
     name = "max"
     array_params = frozenset()
-    domain = Domain(params=_reduction_params, distinct=True)
+    domain = Domain(params=_reduction_params, distinct=True, ties="share", empty=False)
 
     @staticmethod
     def forward(x: Any, axis: tuple[int, ...] = (), keepdims: bool = False) -> Any:
@@ -186,7 +186,7 @@ class Min(Op):
 
     name = "min"
     array_params = frozenset()
-    domain = Domain(params=_reduction_params, distinct=True)
+    domain = Domain(params=_reduction_params, distinct=True, ties="share", empty=False)
 
     @staticmethod
     def forward(x: Any, axis: tuple[int, ...] = (), keepdims: bool = False) -> Any:
@@ -213,7 +213,7 @@ class Logsumexp(Op):
 
     name = "logsumexp"
     array_params = frozenset()
-    domain = Domain(params=_reduction_params)
+    domain = Domain(params=_reduction_params, edges=(0.0,))
 
     @staticmethod
     def forward(x: Any, axis: tuple[int, ...] = (), keepdims: bool = False) -> Any:
@@ -263,7 +263,8 @@ class Prod(Op):
 
     name = "prod"
     array_params = frozenset()
-    domain = Domain(params=_reduction_params, low=-2.0, high=2.0, avoid=(0.0,), margin=0.3)
+    domain = Domain(params=_reduction_params, low=-2.0, high=2.0, avoid=(0.0,), margin=0.3,
+                    edges=(0.0, 1.0))
 
     @staticmethod
     def forward(x: Any, axis: tuple[int, ...] = (), keepdims: bool = False) -> Any:

@@ -187,7 +187,7 @@ class BroadcastTo(Op):
     name = "broadcast_to"
     array_params = frozenset()
     domain = Domain(params=lambda shapes: [{"shape": (2, *shapes[0])},
-                                           {"shape": (3, *[max(s, 1) for s in shapes[0]])}])
+                                           {"shape": (3, *shapes[0])}])
 
     @staticmethod
     def forward(x: Any, shape: tuple[int, ...] = ()) -> Any:
@@ -396,7 +396,7 @@ class Getitem(Op):
 
     name = "getitem"
     array_params = frozenset({"index"})
-    domain = Domain(params=_getitem_params)
+    domain = Domain(params=_getitem_params, empty=False)
 
     @staticmethod
     def forward(x: Any, index: Any = ()) -> Any:

@@ -1,10 +1,12 @@
 """Check derivatives: gradient checks, a registry runner, and hypothesis strategies.
 
 :func:`gradcheck` and :func:`gradgradcheck` compare the engine's first and second
-derivatives of any function with central finite differences; :func:`check_registry` runs them
-over every registered op. None of these needs hypothesis. The hypothesis strategies live in
-:mod:`tensorgraph.testing.strategies`, imported on first use (``pip install
-tensorgraph[testing]`` installs hypothesis).
+derivatives of any function with central finite differences; :func:`check_conventions`
+checks the documented derivative at kinks and ties, where finite differences cannot;
+:func:`check_case` runs whichever fits a drawn case and :func:`check_registry` runs them over
+every registered op, its edges included. None of these needs hypothesis. The hypothesis
+strategies live in :mod:`tensorgraph.testing.strategies`, imported on first use (``pip
+install tensorgraph[testing]`` installs hypothesis).
 
 >>> import numpy as np, tensorgraph as tg
 >>> from tensorgraph.testing import gradcheck
@@ -17,6 +19,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from ._edges import EDGE_KINDS, edge_kinds
+from .conventions import check_conventions, expected_gradients
 from .gradcheck import (
     GradcheckError,
     GradcheckResult,
@@ -26,15 +30,20 @@ from .gradcheck import (
     gradgradcheck,
     tolerances,
 )
-from .registry_check import OpCheckResult, check_registry, load_all_ops
+from .registry_check import OpCheckResult, check_case, check_registry, load_all_ops
 
 __all__ = [
+    "EDGE_KINDS",
     "GradcheckError",
     "GradcheckResult",
     "GradcheckWarning",
     "OpCheckResult",
+    "check_case",
+    "check_conventions",
     "check_gradients",
     "check_registry",
+    "edge_kinds",
+    "expected_gradients",
     "gradcheck",
     "gradgradcheck",
     "load_all_ops",

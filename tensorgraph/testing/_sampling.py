@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import DTypeLike
 
 from ..ops._base import Domain, Op
+from ._edges import EDGE_KINDS, edge_kinds, force_tie, place_points, sides_may_be_empty, tie_grid
 
 __all__ = [
+    "EDGE_KINDS",
     "MAX_RANK",
     "MAX_SIDE",
     "GeneratorSource",
@@ -89,6 +91,8 @@ class OpCase:
     inputs: tuple[np.ndarray, ...]
     params: dict[str, Any] = field(default_factory=dict)
     nondiff: tuple[int, ...] = ()
+    #: the kind of edge case (one of ``EDGE_KINDS``), or None for an interior case
+    edge: str | None = None
 
     def call(self, *inputs: Any) -> Any:
         """Apply the op to ``inputs`` with this case's parameters."""
@@ -96,7 +100,10 @@ class OpCase:
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{a.dtype}{list(a.shape)}" for a in self.inputs)
-        return f"OpCase({self.op.name}: inputs {shapes}, params {self.params!r})"
+        edge = f", {self.edge} edge" if self.edge else ""
+        small = all(a.size <= 16 for a in self.inputs)
+        values = f", values {[a.tolist() for a in self.inputs]}" if small and self.edge else ""
+        return f"OpCase({self.op.name}{edge}: inputs {shapes}, params {self.params!r}{values})"
 
 
 # --------------------------------------------------------------------------- shapes
@@ -270,22 +277,55 @@ def draw_values(
     return result
 
 
-def draw_op_case(op: type[Op], source: Source, dtype: DTypeLike = np.float64) -> OpCase:
+def draw_op_case(
+    op: type[Op], source: Source, dtype: DTypeLike = np.float64, edge: str | None = None
+) -> OpCase:
     """Draw inputs and parameters for ``op`` from its domain.
+
+    ``edge`` asks for an edge case instead of an interior one (see :data:`EDGE_KINDS`):
+
+    - ``"edges"``: about half the elements (and always at least one) are exactly one of the
+      domain's smooth ``edges``; ``edge_constants`` inputs are drawn from their values and
+      become nondiff;
+    - ``"kinks"``: the same with the domain's ``kinks`` (parameter names resolved);
+    - ``"ties"``: values from a few points only, and a tie forced (see :func:`force_tie`);
+    - ``"empty"``: at least one input has a zero-length dimension.
 
     Raises
     ------
     Reject
-        When the op's ``params`` function offers nothing for the drawn shapes.
+        When the op's ``params`` function offers nothing for the drawn shapes (or an empty
+        draw came out non-empty).
+    ValueError
+        When ``edge`` does not apply to the op's domain.
     """
     domain = op.domain
-    shapes = _domain_shapes(domain, source.draw_int)
+    if edge is not None and edge not in edge_kinds(domain):
+        raise ValueError(f"{op.name}: its Domain declares no {edge!r} edge cases "
+                         f"(it has {edge_kinds(domain)})")
+    if edge == "empty":
+        # an empty array has a dimension: draw at least one (a Domain's own shape function
+        # gets side lengths that may be 0 instead)
+        ranked = domain if callable(domain.shapes) else replace(domain,
+                                                                 min_rank=max(domain.min_rank, 1))
+        shapes = _domain_shapes(ranked, sides_may_be_empty(source.draw_int))
+    elif edge is not None and not callable(domain.shapes) and source.draw_int(0, 3):
+        # three edge cases in four have a dimension, so an edge value shares a slice with
+        # others (prod of [0, 2, 3]); the fourth may be 0-d
+        shapes = _domain_shapes(replace(domain, min_rank=max(domain.min_rank, 1)),
+                                source.draw_int)
+    else:
+        shapes = _domain_shapes(domain, source.draw_int)
+    if edge == "empty" and all(math.prod(s) for s in shapes):
+        shapes = _emptied(shapes, domain, source.draw_int)
     params: dict[str, Any] = {}
     if domain.params is not None:
         choices = domain.params(shapes)
         if not choices:
             raise Reject(f"{op.name}: no parameters fit the shapes {shapes}")
         params = dict(choices[source.draw_int(0, len(choices) - 1)])
+    kinks = domain.kink_points(params)
+    avoid = (*domain.avoid, *(point for point, _ in kinks))
     inputs: list[np.ndarray | None] = [None] * len(shapes)
     numeric = list(range(len(shapes)))
     if domain.shapes == "where":
@@ -296,11 +336,57 @@ def draw_op_case(op: type[Op], source: Source, dtype: DTypeLike = np.float64) ->
     groups: dict[tuple[float, float], list[int]] = {}
     for i in numeric:
         groups.setdefault(domain.ranges.get(i, (domain.low, domain.high)), []).append(i)
+    edge_values = domain.edge_values()
     for (low, high), members in groups.items():
-        drawn = draw_values(source, [shapes[i] for i in members], low, high, domain.avoid,
-                            domain.margin, domain.distinct)
+        member_shapes = [shapes[i] for i in members]
+        if edge == "ties":
+            grid = tie_grid(low, high, [v for i in members for v in edge_values.get(i, ())])
+            drawn = [_from_grid(source, s, grid) for s in member_shapes]
+        else:
+            drawn = draw_values(source, member_shapes, low, high, avoid, domain.margin,
+                                domain.distinct)
+        if edge == "edges":
+            points = [() if i in domain.edge_constants else edge_values.get(i, ())
+                      for i in members]
+            drawn = place_points(source, drawn, points, once=domain.distinct)
+        elif edge == "kinks":
+            drawn = place_points(source, drawn, [[p for p, _ in kinks]] * len(members))
         for i, values in zip(members, drawn):
-            inputs[i] = values.astype(dtype)
-    arrays = tuple(a for a in inputs if a is not None)
-    assert len(arrays) == len(shapes)
-    return OpCase(op, arrays, params, tuple(domain.nondiff))
+            inputs[i] = values
+    nondiff = set(domain.nondiff)
+    if edge == "edges":
+        for i, constants in domain.edge_constants.items():
+            shape = shapes[i]
+            inputs[i] = _from_grid(source, shape, sorted(constants))
+            nondiff.add(i)
+    if edge == "ties" and not force_tie(source, inputs, domain.shapes, params,  # type: ignore[arg-type]
+                                        numeric):
+        raise Reject(f"{op.name}: no tie fits in the shapes {shapes} with {params}")
+    arrays = tuple(a if i not in numeric else a.astype(dtype)  # type: ignore[union-attr]
+                   for i, a in enumerate(inputs))
+    assert all(a is not None for a in arrays) and len(arrays) == len(shapes)
+    return OpCase(op, arrays, params, tuple(sorted(nondiff)), edge)  # type: ignore[arg-type]
+
+
+def _emptied(shapes: list[Shape], domain: Domain, draw_int: DrawInt) -> list[Shape]:
+    """``shapes`` with one axis (aligned from the right) made 0 wherever it is not 1, which
+    keeps broadcastable, equal and concatenable shapes so; shape relations this cannot keep
+    (matmul's, an op's own function) are drawn again instead."""
+    rank = max(len(s) for s in shapes)
+    if callable(domain.shapes) or domain.shapes == "matmul" or rank == 0:
+        raise Reject(f"no input of {shapes} is empty")
+    k = draw_int(1, rank)  # the k-th axis from the right
+    having = [i for i, s in enumerate(shapes) if len(s) >= k]
+    chosen = having
+    if domain.shapes in ("broadcast", "where"):
+        # a size-1 dimension broadcasts against 0: keep some, to exercise that too
+        chosen = [i for i in having if shapes[i][-k] != 1] or having[:1]
+    return [(*s[:-k], 0, *s[len(s) - k + 1:]) if i in chosen else s for i, s in enumerate(shapes)]
+
+
+def _from_grid(source: Source, shape: Shape, grid: Sequence[float]) -> np.ndarray:
+    """An array of ``shape`` whose every element is one of ``grid``, drawn uniformly."""
+    size = math.prod(shape)
+    units = source.draw_unit(size) if size else np.zeros(0)
+    index = np.minimum((units * len(grid)).astype(np.int64), len(grid) - 1)
+    return np.asarray(grid, dtype=np.float64)[index].reshape(shape)

@@ -101,10 +101,10 @@ def _read_only(array: np.ndarray) -> np.ndarray:
     return copy
 
 
-def _read_only_leaf(value: np.ndarray, requires_grad: bool = True) -> Tensor:
-    """A Tensor whose own array (a copy of ``value``) is read-only, so that a forward or a VJP
-    writing to it in place fails loudly instead of corrupting the check."""
-    t = Tensor(value, requires_grad=requires_grad)
+def _leaf(array: np.ndarray, requires_grad: bool = False) -> Tensor:
+    """A Tensor over a read-only array: whether ``Tensor`` copies its input or not, the op
+    must see an array it cannot write into."""
+    t = Tensor(array, requires_grad=requires_grad)
     t._data.flags.writeable = False
     return t
 
@@ -214,20 +214,19 @@ def _analytic(
     what: str,
 ) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
     """The engine's gradient of <grad_output, fn(values)> w.r.t. each differentiated input."""
-    args = [_read_only_leaf(v) if i in diff else v for i, v in enumerate(values)]
+    args = [_leaf(v, requires_grad=True) if i in diff else v for i, v in enumerate(values)]
     with enable_grad():
         outs = _call(fn, args, what)
     ups = _upstream(outs, grad_output, rng, what)
     for o in outs:
-        o._data.flags.writeable = False  # the VJP sees this array as ``out``
+        o.numpy().flags.writeable = False  # the VJP sees this array as ``out``
     roots = [(o, g) for o, g in zip(outs, ups) if g is not None and o.requires_grad]
     leaves = [args[i] for i in diff]
     if not roots:
         return [np.zeros(v.shape, dtype=v.dtype) for v in (values[i] for i in diff)], ups
     try:
         grads = gradients([o for o, _ in roots], leaves,
-                          grad_outputs=[_read_only_leaf(g, False) for _, g in roots],
-                          allow_unused=True)
+                          grad_outputs=[Tensor(g) for _, g in roots], allow_unused=True)
     except ValueError as err:
         if "read-only" not in str(err):
             raise
@@ -258,7 +257,7 @@ def _directional(
         args = list(values)
         args[i] = _read_only(values[i] + sign * step)
         with no_grad():
-            results.append(_call(fn, [Tensor(a) if j in diff else a
+            results.append(_call(fn, [_leaf(a) if j in diff else a
                                       for j, a in enumerate(args)], what))
     for plus, minus, g in zip(results[0], results[1], ups):
         if g is not None:

@@ -5,7 +5,9 @@ For each op, :func:`check_registry` draws a few cases from the op's
 :class:`~tensorgraph.ops._base.Domain` with a seeded ``numpy.random.Generator`` (through the
 same sampling code the hypothesis strategies use), runs :func:`~.gradcheck.check_gradients`
 and, when the domain says the VJP is differentiable, :func:`~.gradcheck.check_second_gradients`,
-and reports the worst disagreement.
+and reports the worst disagreement. Then it draws one case of every edge kind the Domain
+declares (exact edge values, kinks, ties, empty arrays) and checks it with
+:func:`check_case`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import importlib.util
 import pkgutil
 import warnings
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,10 +25,13 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from ..ops._base import REGISTRY, Op
+from ._edges import edge_kinds
 from ._sampling import GeneratorSource, OpCase, Reject, draw_op_case
+from .conventions import check_conventions
 from .gradcheck import GradcheckResult, GradcheckWarning, check_gradients, check_second_gradients
 
-__all__ = ["OpCheckResult", "check_op", "check_registry", "draw_case", "load_all_ops"]
+__all__ = ["OpCheckResult", "check_case", "check_op", "check_registry", "draw_case",
+           "load_all_ops"]
 
 #: Attempts at drawing a case before giving up on an op whose params reject every shape.
 MAX_DRAWS = 50
@@ -82,16 +87,38 @@ def load_all_ops() -> dict[str, type[Op]]:
     return REGISTRY
 
 
-def draw_case(op: type[Op], rng: np.random.Generator, dtype: DTypeLike = np.float64) -> OpCase:
-    """Draw one valid case for ``op`` from its domain with ``rng``."""
+def draw_case(op: type[Op], rng: np.random.Generator, dtype: DTypeLike = np.float64,
+              edge: str | None = None) -> OpCase:
+    """Draw one valid case for ``op`` from its domain with ``rng`` (an edge case of kind
+    ``edge`` when given)."""
     source = GeneratorSource(rng)
     for _ in range(MAX_DRAWS):
         try:
-            return draw_op_case(op, source, dtype)
+            return draw_op_case(op, source, dtype, edge)
         except Reject:
             continue
     raise ValueError(f"{op.name}: its Domain.params offered no parameters in {MAX_DRAWS} drawn "
                      f"shapes")
+
+
+def check_case(case: OpCase, seed: int = 0, second_order: bool = True) -> GradcheckResult:
+    """Check one drawn case the way its kind calls for.
+
+    Interior, ``"edges"`` and ``"empty"`` cases: finite differences, first order and (when
+    ``second_order`` and the Domain allow) second order. ``"kinks"`` and ``"ties"`` cases:
+    :func:`~.conventions.check_conventions`, the documented derivative there. Any exception
+    the op raises becomes a failed result naming it.
+    """
+    if case.edge in ("kinks", "ties"):
+        try:
+            return check_conventions(case, seed=seed)
+        except Exception as err:  # any failure of the op is a result to report, not a crash
+            return GradcheckResult(False, float("inf"), 0.0, f"the {case.edge} check raised "
+                                   f"{type(err).__name__}: {err}")
+    result = _run(check_gradients, case, seed, "first-order")
+    if result.passed and second_order and case.op.domain.second_order:
+        result = _run(check_second_gradients, case, seed, "second-order")
+    return result
 
 
 def _run(check: Any, case: OpCase, seed: int, order: str) -> GradcheckResult:
@@ -105,34 +132,36 @@ def _run(check: Any, case: OpCase, seed: int, order: str) -> GradcheckResult:
 
 
 def check_op(
-    op: type[Op], dtype: DTypeLike = np.float64, seed: int = 0, trials: int = 3
+    op: type[Op], dtype: DTypeLike = np.float64, seed: int = 0, trials: int = 3,
+    edges: bool = True,
 ) -> OpCheckResult:
     """Check one op's first (and, if its domain allows, second) derivatives on ``trials``
-    cases drawn from its domain."""
+    interior cases drawn from its domain, then (with ``edges``) on one case of each edge kind
+    its domain declares."""
     rng = np.random.default_rng([seed, zlib.crc32(op.name.encode())])
     second = op.domain.second_order
     worst: tuple[float, float, float] = (-1.0, 0.0, 0.0)
-    for trial in range(trials):
+    kinds: list[str | None] = [None] * trials
+    if edges:
+        kinds += list(edge_kinds(op.domain))
+    for trial, kind in enumerate(kinds):
         try:
-            case = draw_case(op, rng, dtype)
+            case = draw_case(op, rng, dtype, kind)
         except Exception as err:
             return OpCheckResult(op.name, False, float("inf"), 0.0,
                                  f"drawing a case failed: {type(err).__name__}: {err}",
                                  trial, second)
-        checks: list[tuple[Callable[..., GradcheckResult], str]] = [
-            (check_gradients, "first-order")
-        ]
-        if second:
-            checks.append((check_second_gradients, "second-order"))
-        for check, order in checks:
-            result = _run(check, case, seed + trial, order)
-            if not result.passed:
-                return OpCheckResult(op.name, False, result.error, result.tolerance,
-                                     f"{result.message} [{case!r}]", trial + 1, second)
-            score = result.error / result.tolerance if result.tolerance else 0.0
-            if score > worst[0]:
-                worst = (score, result.error, result.tolerance)
-    return OpCheckResult(op.name, True, worst[1], worst[2], "", trials, second)
+        with warnings.catch_warnings():
+            if kind == "empty":  # numpy warns for the mean of nothing; it is still nan
+                warnings.simplefilter("ignore", RuntimeWarning)
+            result = check_case(case, seed + trial)
+        if not result.passed:
+            return OpCheckResult(op.name, False, result.error, result.tolerance,
+                                 f"{result.message} [{case!r}]", trial + 1, second)
+        score = result.error / result.tolerance if result.tolerance else 0.0
+        if score > worst[0]:
+            worst = (score, result.error, result.tolerance)
+    return OpCheckResult(op.name, True, worst[1], worst[2], "", len(kinds), second)
 
 
 def check_registry(
@@ -140,6 +169,7 @@ def check_registry(
     dtype: DTypeLike = np.float64,
     seed: int = 0,
     trials: int = 3,
+    edges: bool = True,
 ) -> list[OpCheckResult]:
     """Check the derivatives of the registered ops (all of them, or ``names``).
 
@@ -153,7 +183,10 @@ def check_registry(
         Makes the drawn cases reproducible; each op's cases depend only on the seed and the
         op's name.
     trials : int
-        Cases drawn per op.
+        Interior cases drawn per op.
+    edges : bool
+        Also check one case of every edge kind each op's Domain declares (exact edge
+        values, kinks, ties, empty arrays; see :func:`check_case`).
 
     Returns
     -------
@@ -176,4 +209,4 @@ def check_registry(
                       GradcheckWarning, stacklevel=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GradcheckWarning)
-        return [check_op(registry[n], dtype, seed, trials) for n in sorted(chosen)]
+        return [check_op(registry[n], dtype, seed, trials, edges) for n in sorted(chosen)]
