@@ -14,16 +14,13 @@ from typing import Any
 import numpy as np
 
 from ..broadcast import single_axis
-from ..errors import ShapeError
 from ..tensor import Tensor
-from . import fused as _fused
 from . import nn_ops  # noqa: F401 - registers the fused nn ops
 from ._base import REGISTRY, Domain, Op, register
 from .assign import setitem
 from .elementwise import (
     abs,
     add,
-    check_args,
     clip,
     cos,
     divide,
@@ -45,6 +42,7 @@ from .elementwise import (
     tanh,
     where,
 )  # fmt: skip
+from .fused import log_softmax, softmax
 from .linalg import matmul
 from .reduction import logsumexp, max, mean, min, prod, sum, var
 from .shape import (
@@ -78,29 +76,6 @@ __all__ = [
 ]  # fmt: skip
 
 
-def _softmax_family(fn: Callable[..., Tensor], name: str, x: Any, axis: Any) -> Tensor:
-    check_args(name, x)
-    shape = np.shape(getattr(x, "_data", x))
-    if not shape:
-        raise ShapeError(f"{name}: needs at least one dimension, got a 0-d tensor")
-    a = single_axis(axis, len(shape), name)
-    if shape[a] == 0:
-        # nothing to normalise: the empty result numpy and PyTorch give (the fused forward
-        # would take the max of an empty axis); its gradient is empty too
-        return multiply(x, 1)
-    return fn(x, axis=a)
-
-
-def softmax(x: Any, axis: int = -1) -> Tensor:
-    """Softmax along ``axis`` (one int; ``None`` is refused); see
-    :class:`~tensorgraph.ops.fused.Softmax`. An empty axis gives an empty result."""
-    return _softmax_family(_fused.softmax, "softmax", x, axis)
-
-
-def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """Log-softmax along ``axis`` (one int; ``None`` is refused); see
-    :class:`~tensorgraph.ops.fused.LogSoftmax`. An empty axis gives an empty result."""
-    return _softmax_family(_fused.log_softmax, "log_softmax", x, axis)
 
 
 def _constant(ufunc: Callable[..., Any]) -> Callable[..., Any]:

@@ -72,7 +72,9 @@ class Setitem(Op):
 
     name = "setitem"
     array_params = frozenset({"index"})
-    domain = Domain(nargs=2, shapes=_setitem_shapes, params=_setitem_params, min_rank=2)
+    # no empty draws: the index parameters below are written for the drawn rows
+    domain = Domain(nargs=2, shapes=_setitem_shapes, params=_setitem_params, min_rank=2,
+                    empty=False, edges=(0.0, 1.0))
 
     @staticmethod
     def forward(x: Any, value: Any, index: Any = ()) -> Any:

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..broadcast import normalize_axis
+from ..broadcast import single_axis
+from ..errors import ShapeError
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -39,6 +40,8 @@ class Softmax(Op):
 
     @staticmethod
     def forward(x: Any, axis: int = -1) -> Any:
+        if x.size == 0:  # nothing to normalise (and no maximum to take): empty, as numpy
+            return np.array(x, copy=True)
         e = np.exp(x - np.max(x, axis=axis, keepdims=True))
         e /= np.sum(e, axis=axis, keepdims=True)
         return e
@@ -71,6 +74,8 @@ class LogSoftmax(Op):
 
     @staticmethod
     def forward(x: Any, axis: int = -1) -> Any:
+        if x.size == 0:
+            return np.array(x, copy=True)
         shifted = x - np.max(x, axis=axis, keepdims=True)
         return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
@@ -83,21 +88,24 @@ class LogSoftmax(Op):
         return grad - np.exp(out) * np.sum(grad, axis=axis, keepdims=True)
 
 
-def _axis(x: Any, axis: int, name: str) -> int:
-    ndim = len(x.shape) if hasattr(x, "shape") else np.ndim(x)
-    if ndim == 0:
-        from ..errors import ShapeError
+def _softmax_axis(x: Any, axis: Any, name: str) -> int:
+    """The one axis a softmax normalises along (``None`` is refused: it means nothing here)."""
+    from .elementwise import check_args
 
+    check_args(name, x)
+    shape = np.shape(getattr(x, "_data", x))
+    if not shape:
         raise ShapeError(f"{name}: needs at least one dimension, got a 0-d tensor")
-    (a,) = normalize_axis(axis, ndim, name)
-    return a
+    return single_axis(axis, len(shape), name)
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
-    """Softmax along ``axis``; see :class:`Softmax`."""
-    return Softmax.apply(x, axis=_axis(x, axis, "softmax"))
+    """Softmax along ``axis`` (one int; ``None`` is refused); see :class:`Softmax`.
+    An empty tensor gives an empty result, and an empty gradient."""
+    return Softmax.apply(x, axis=_softmax_axis(x, axis, "softmax"))
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """Log-softmax along ``axis``; see :class:`LogSoftmax`."""
-    return LogSoftmax.apply(x, axis=_axis(x, axis, "log_softmax"))
+    """Log-softmax along ``axis`` (one int; ``None`` is refused); see :class:`LogSoftmax`.
+    An empty tensor gives an empty result, and an empty gradient."""
+    return LogSoftmax.apply(x, axis=_softmax_axis(x, axis, "log_softmax"))

@@ -80,7 +80,9 @@ class Linear(Op):
     def vjp_1(grad: Any, out: Any, x: Any, weight: Any, bias: Any = None) -> Any:
         # flatten the batch axes so one matmul sums over all of them
         n_out, n_in = weight.shape
-        return grad.reshape(-1, n_out).T @ x.reshape(-1, n_in)
+        # the batch size is spelled out: reshape(-1, 0) is ambiguous when in_features is 0
+        batch = int(np.prod(x.shape[:-1]))
+        return grad.reshape(batch, n_out).T @ x.reshape(batch, n_in)
 
     @staticmethod
     def vjp_2(grad: Any, out: Any, x: Any, weight: Any, bias: Any = None) -> Any:

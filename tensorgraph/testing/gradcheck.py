@@ -226,7 +226,7 @@ def _analytic(
         return [np.zeros(v.shape, dtype=v.dtype) for v in (values[i] for i in diff)], ups
     try:
         grads = gradients([o for o, _ in roots], leaves,
-                          grad_outputs=[Tensor(g) for _, g in roots], allow_unused=True)
+                          grad_outputs=[_leaf(g) for _, g in roots], allow_unused=True)
     except ValueError as err:
         if "read-only" not in str(err):
             raise
