@@ -99,7 +99,7 @@ class _Builder:
         self.retained: set[int] = set()
         self.second_order = True  # False once a step meets a known second-order bug
         self.steps: list[Step] = []
-        self.dyadic = edges and draw(st.booleans(), label="dyadic values")
+        self.dyadic = edges and draw(st.integers(0, 2), label="dyadic values") > 0
 
     # ------------------------------------------------------------------ drawing helpers
     def integer(self, lo: int, hi: int, label: str = "") -> int:
@@ -109,7 +109,10 @@ class _Builder:
         return options[self.integer(0, len(options) - 1, label)]
 
     def recent(self, candidates: list[int], label: str) -> int:
-        """One of ``candidates``, shrinking towards the newest (graphs grow deep)."""
+        """One of ``candidates``: the newest half the time (graphs grow deep, and the
+        last value depends on most steps), else any; shrinking towards the newest."""
+        if len(candidates) == 1 or not self.draw(st.booleans(), label=f"{label}: older"):
+            return candidates[-1]
         return candidates[len(candidates) - 1 - self.integer(0, len(candidates) - 1, label)]
 
     def array(self, shape: tuple[int, ...], positive: bool = False) -> np.ndarray:
@@ -216,7 +219,7 @@ class _Builder:
         return str(self.choice(list(VIA.get(kind, ("fn",))), "via"))
 
     def unary(self) -> None:
-        kind = self.choice([*UNARY, "power_scalar", "scale"], "unary op")
+        kind = self.choice([*UNARY, "relu", "abs", "power_scalar", "scale"], "unary op")
         x = self.recent(self.live(), "x")
         params: dict[str, Any] = {}
         if kind == "power_scalar":
@@ -410,14 +413,15 @@ class _Builder:
                 self.retained.add(step.args[0])
                 self.steps.append(step)
 
-    def backward(self, retain_graph: bool = True) -> None:
+    def backward(self, retain_graph: bool = True, root: int | None = None) -> int | None:
         roots = [i for i in self.live() if self.requires[i]]
         if roots:
-            root = self.recent(roots, "root")
+            root = self.recent(roots, "root") if root is None else root
             seed = np.random.default_rng(self.integer(0, 2**32 - 1, "seed")).normal(
                 size=self.values[root].shape)
             self.steps.append(Step("backward", (root,), {"seed": seed,
                                                           "retain_graph": retain_graph}))
+        return root
 
     def zero_grad(self) -> None:
         candidates = [i for i, p in enumerate(self.producer) if p == "leaf"] + sorted(
@@ -472,8 +476,10 @@ def programs(draw: Any, edges: bool, inplace: bool, max_steps: int = 14) -> Prog
         b.input(requires_grad=k < n_leaves)
     kinds = [b.unary, b.unary, b.binary, b.binary, b.clip, b.reduction, b.reduction,
              b.softmax, b.matmul, b.reshape_like, b.reshape_like, b.join, b.retain,
-             b.backward, b.zero_grad] + [b.update, b.update, b.update] * inplace
+             b.retain, b.backward, b.zero_grad] + [b.update, b.update, b.update] * inplace
     for _ in range(b.integer(1, max_steps, "steps")):
         b.choice(kinds, "step kind")()
-    b.backward(retain_graph=False)  # every program ends by walking (and freeing) a graph
+    # every program ends by walking a graph twice (the gradients accumulate), then freeing it
+    newest = [i for i in b.live() if b.requires[i]][-1:]
+    b.backward(retain_graph=False, root=b.backward(True, newest[0] if newest else None))
     return b.program(n_leaves, n_consts)
