@@ -1,13 +1,8 @@
 """The hypothesis strategy :func:`programs`: random programs built step by step in numpy.
 
-Each drawn step is run at once in numpy (:data:`_programs.REFERENCE`) and kept only when the
-result is finite and within ``[-BOUND, BOUND]``, and when the op's inputs are clear of its
-kinks and ties (relu and abs at 0, ``maximum``/``minimum`` ties, ``clip`` at a bound, tied
-maxima of ``max``/``min``, ``x ** 0`` at 0). An input *exactly* on a kink is kept only when
-the reference is PyTorch (``edges=True``), whose conventions are tensorgraph's, and only when
-every engine computes that input bit for bit alike (it was made by correctly rounded
-elementwise arithmetic, selections and reshapes, or by sums of values on a coarse binary
-grid): otherwise one engine could see a tie the other does not.
+Each drawn step is run at once in numpy (:data:`_programs.REFERENCE`) and kept only when
+``_acceptance`` accepts it (a valid, moderate value, clear of kinks and ties or exactly on
+one, away from the engine's known bugs), so shrinking works on valid programs only.
 """
 
 from __future__ import annotations
@@ -18,6 +13,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
+from ._acceptance import bit_identical, gaps, in_domain, known_bug, known_second_order_bug
 from ._programs import (
     BINARY,
     BOUND,
@@ -33,62 +29,16 @@ from ._programs import (
     Step,
 )
 
-#: ops computing bit-identical results in every engine from bit-identical inputs
-_SAME = {"negative", "relu", "abs", "sqrt", "add", "subtract", "multiply", "divide", "scale",
-         "maximum", "minimum", "clip", "where", "max", "min", "reshape", "transpose",
-         "concatenate", "stack", "expand_dims", "getitem", "iadd", "isub", "imul", "idiv",
-         "setitem"}
-#: ... and these too when their inputs lie on a coarse binary grid (sums are then exact)
-_SAME_ON_GRID = {"sum", "prod", "matmul"}
 _CLIPS = [(-1.0, 1.0), (None, 0.5), (0.0, None), (-0.5, 0.5)]
 _POWERS = [2.0, 3.0, -1.0, 0.5, 1.5, 0.0, 1.0]
-
-
-#: Engine bugs the fuzzer found, kept out of the drawn programs so that the rest of the space
-#: stays under test: each predicate, given the builder, a step and its input values, says
-#: whether the step would meet the bug. Delete an entry when its bug is fixed.
-KNOWN_BUGS: dict[str, Any] = {
-    # tg.softmax(tg.tensor(np.zeros((2, 0))), axis=-1) raises numpy's "zero-size array to
-    # reduction operation maximum" (torch returns an empty tensor); log_softmax too
-    "softmax of an empty tensor": lambda b, step, args: step.kind in (
-        "softmax", "log_softmax") and args[0].size == 0,
-    # x = tg.tensor(np.array([0.0]), requires_grad=True); (x ** 0).sum().backward():
-    # x.grad is NaN (0 * 0 ** -1) with a RuntimeWarning; torch gives 0
-    "x ** 0 at 0": lambda b, step, args: step.kind == "power_scalar"
-    and step.params["p"] == 0.0 and bool(np.any(args[0] == 0)),
-    # w = tensor([1., 2.]) float64 leaf; a = w * 2; a.retain_grad(); b = a + w;
-    # b.retain_grad(); c = b * 3; c.backward(ones, retain_graph=True); c.backward(ones):
-    # a.grad and b.grad are one buffer (add's VJP passes the cotangent through and
-    # _accumulate_grad adopts it for both), so both read 9 instead of 6
-    "two retained gradients": lambda b, step, args: step.kind == "retain"
-    and len(b.retained) > 0,
-}
-#: Bugs in second derivatives only: a program meeting one keeps the step but skips the
-#: Hessian-vector product check.
-KNOWN_SECOND_ORDER_BUGS: dict[str, Any] = {
-    # x = tg.tensor(np.array([2.0, 0.0]), requires_grad=True)
-    # g, = tg.gradients(tg.prod(x), [x], create_graph=True); tg.gradients(g[0], [x]) is
-    # [0, 0]; the Hessian row is [0, 1] (torch agrees): prod's VJP at a slice holding a zero
-    # is a where() whose derivative with respect to the zero is lost
-    # the same 0 * 0 ** -1 one derivative later: the Hessian of x ** 1 at 0 is NaN
-    "x ** 1 at 0": lambda b, step, args: step.kind == "power_scalar"
-    and step.params["p"] == 1.0 and bool(np.any(args[0] == 0)),
-    "prod of a slice with a zero": lambda b, step, args: step.kind == "prod"
-    and bool(np.any(args[0] == 0)),
-}
-
-
-def _on_grid(x: np.ndarray) -> bool:
-    return bool(np.all(x * 256 == np.round(x * 256)) and np.all(np.abs(x) <= BOUND))
 
 
 class _Builder:
     """The state of a program being drawn: its values and what may be done with them."""
 
-    def __init__(self, draw: Any, edges: bool, inplace: bool) -> None:
+    def __init__(self, draw: Any, edges: bool) -> None:
         self.draw = draw
         self.edges = edges
-        self.inplace = inplace
         self.margin = 1e-9 if edges else 2e-3
         self.values: list[np.ndarray] = []
         self.same: list[bool] = []
@@ -131,50 +81,10 @@ class _Builder:
         return [i for i in self.live(grad_first=False) if fits(self.values[i].shape)]
 
     # ------------------------------------------------------------------ accepting a step
-    def gaps(self, step: Step, args: list[np.ndarray]) -> np.ndarray:
-        """Distances of the step's inputs from its kinks and ties (0: exactly on one)."""
-        k, p = step.kind, step.params
-        if k in ("relu", "abs") or (k == "power_scalar" and p["p"] == 0.0):
-            return np.abs(args[0]).ravel()
-        if k in ("maximum", "minimum"):
-            return np.abs(args[0] - args[1]).ravel()
-        if k == "clip":
-            return np.concatenate([np.abs(args[0] - b).ravel() for b in (p["lo"], p["hi"])
-                                   if b is not None])
-        if k in ("max", "min"):
-            x = args[0] if k == "max" else -args[0]
-            d = np.max(x, axis=p["axis"], keepdims=True) - x
-            extra_ties = np.sum(d == 0, axis=p["axis"]) - 1
-            return np.concatenate([d[d > 0], np.zeros(int(np.sum(extra_ties)))])
-        return np.zeros(0)
-
-    def in_domain(self, step: Step, args: list[np.ndarray]) -> bool:
-        k, p = step.kind, step.params
-        if k in ("log", "sqrt"):
-            return bool(np.all(args[0] > 0.05))
-        if k in ("divide", "idiv") and len(args) > 1:
-            return bool(np.all(np.abs(args[1]) > 0.25))
-        if k == "var":  # tensorgraph refuses ddof >= n (numpy and torch return NaN)
-            axes = range(args[0].ndim) if p["axis"] is None else np.atleast_1d(p["axis"])
-            return int(np.prod([args[0].shape[a] for a in axes])) > p["ddof"]
-        if k == "power":
-            # PyTorch's pow double backward masks the base's gradient where the exponent is
-            # 0, so its d2(x**y)/dxdy there is 0 instead of 1/x (tensorgraph is right):
-            # exponents exactly 0 would compare against a wrong reference
-            return bool(np.all(args[0] > 0.25) and np.all(np.abs(args[1]) <= 3)
-                        and np.all(args[1] != 0))
-        if k == "power_scalar" and p["p"] < 0:
-            return bool(np.all(np.abs(args[0]) > 0.25))
-        if k == "power_scalar" and p["p"] != int(p["p"]):
-            return bool(np.all(args[0] > 0.05))
-        return True
-
     def add(self, step: Step) -> bool:
         """Run ``step`` in numpy and keep it if it is valid; True when kept."""
         args = [self.values[a] for a in step.args]
-        if any(bug(self, step, args) for bug in KNOWN_BUGS.values()):
-            return False
-        if not self.in_domain(step, args):
+        if known_bug(self, step, args) or not in_domain(step, args):
             return False
         try:
             with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -184,22 +94,21 @@ class _Builder:
             return False
         if not (np.all(np.isfinite(value)) and np.all(np.abs(value) <= BOUND)):
             return False
-        same = all(self.same[a] for a in step.args) and (
-            step.kind in _SAME or (step.kind in _SAME_ON_GRID and all(map(_on_grid, args))))
-        gaps = self.gaps(step, args)
-        if np.any((gaps > 0) & (gaps < self.margin * (1 + np.abs(gaps)))):
+        identical = all(self.same[a] for a in step.args)
+        distances = gaps(step, args)
+        if np.any((distances > 0) & (distances < self.margin * (1 + np.abs(distances)))):
             return False  # a near tie: engines may disagree on which side it is
-        if np.any(gaps == 0) and not (self.edges and all(self.same[a] for a in step.args)):
+        if np.any(distances == 0) and not (self.edges and identical):
             return False
         self.steps.append(step)
-        if any(bug(self, step, args) for bug in KNOWN_SECOND_ORDER_BUGS.values()):
+        if known_second_order_bug(self, step, args):
             self.second_order = False
-        if step.kind in INPLACE or step.kind == "setitem":
+        if step.kind in INPLACE or step.kind in ("setitem", "refresh"):
             self.alive[step.args[0]] = False  # the tensor now holds the new value
         for a in step.args:
             self.consumed[a] = True
         self.values.append(value)
-        self.same.append(same)
+        self.same.append(bit_identical(step, args, identical))
         self.requires.append(any(self.requires[a] for a in step.args))
         self.producer.append(step.kind)
         self.alive.append(True)
@@ -404,12 +313,49 @@ class _Builder:
             params["c"] = self.choice([0.5, -2.0, 0.0] if kind != "idiv" else [0.5, -2.0], "c")
             self.add(Step(kind, (t,), params))
 
+    def view_update(self) -> None:
+        """``v = b[slice]`` (or ``b.T``), then ``v op= u``: in PyTorch the write reaches ``b``
+        and ``b``'s gradient sees it. A "refresh" step then names ``b``'s new contents."""
+        bases = [i for i in self.targets() if self.producer[i] != "const"]
+        if not bases:
+            return
+        b = self.recent(bases, "base")
+        shape = self.values[b].shape
+        if len(shape) >= 2 and self.draw(st.booleans(), label="transpose"):
+            view = Step("transpose", (b,), {"axes": None})
+        elif shape:
+            n = shape[-1]
+            index = slice(self.integer(0, n, "start"), self.integer(0, n, "stop"),
+                          self.integer(1, 2, "step"))
+            view = Step("getitem", (b,), {"index": (Ellipsis, index) if self.draw(
+                st.booleans(), label="last axis") else index})
+        else:
+            return
+        if not self.add(view):
+            return
+        v = len(self.values) - 1
+        self.producer[v] = "view"
+        shape = self.values[v].shape
+        kind = self.choice(INPLACE, "in-place op")
+        operands = [u for u in self.shaped(lambda s: _broadcasts(s, shape)
+                                          and np.broadcast_shapes(s, shape) == shape)
+                    if u not in (v, b)]
+        if operands and self.integer(0, 3, "scalar operand"):
+            step = Step(kind, (v, self.recent(operands, "operand")), {})
+        else:
+            step = Step(kind, (v,), {"c": self.choice([0.5, -2.0], "c")})
+        if self.add(step):
+            self.add(Step("refresh", (b, len(self.values) - 1),
+                          {"view": view.kind, **view.params}))
+            self.producer[-2] = "updated view"  # neither may be updated again
+            self.producer[-1] = "updated base"
+
     def retain(self) -> None:
         candidates = [i for i in self.live() if self.requires[i] and self.producer[i] != "leaf"
                       and i not in self.retained]
         if candidates:
             step = Step("retain", (self.recent(candidates, "retained"),))
-            if not any(bug(self, step, []) for bug in KNOWN_BUGS.values()):
+            if not known_bug(self, step, []):
                 self.retained.add(step.args[0])
                 self.steps.append(step)
 
@@ -458,7 +404,8 @@ def _matmul_fits(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
 
 
 @st.composite
-def programs(draw: Any, edges: bool, inplace: bool, max_steps: int = 14) -> Program:
+def programs(draw: Any, edges: bool, inplace: bool = False, views: bool = False,
+             max_steps: int = 14) -> Program:
     """Draw a :class:`Program`.
 
     Parameters
@@ -468,15 +415,20 @@ def programs(draw: Any, edges: bool, inplace: bool, max_steps: int = 14) -> Prog
         differences).
     inplace : bool
         Draw in-place updates (``t += u``, ``t *= u``, ``t[idx] = u``).
+    views : bool
+        Draw in-place updates of views (``v = t[1:]; v += u``), which reach their base.
+    max_steps : int
+        The most steps before the final two ``backward`` calls.
     """
-    b = _Builder(draw, edges, inplace)
+    b = _Builder(draw, edges)
     n_leaves = b.integer(1, 3, "leaves")
     n_consts = b.integer(0, 1, "constants")
     for k in range(n_leaves + n_consts):
         b.input(requires_grad=k < n_leaves)
     kinds = [b.unary, b.unary, b.binary, b.binary, b.clip, b.reduction, b.reduction,
              b.softmax, b.matmul, b.reshape_like, b.reshape_like, b.join, b.retain,
-             b.retain, b.backward, b.zero_grad] + [b.update, b.update, b.update] * inplace
+             b.retain, b.backward, b.zero_grad]
+    kinds += [b.update, b.update, b.update] * inplace + [b.view_update, b.view_update] * views
     for _ in range(b.integer(1, max_steps, "steps")):
         b.choice(kinds, "step kind")()
     # every program ends by walking a graph twice (the gradients accumulate), then freeing it

@@ -39,7 +39,7 @@ _NP = {"negative": np.negative, "exp": np.exp, "log": np.log, "tanh": np.tanh,
        "maximum": np.maximum, "minimum": np.minimum, "sum": np.sum, "mean": np.mean,
        "max": np.max, "min": np.min, "prod": np.prod, "var": np.var}
 _IN_PLACE = {"iadd": operator.iadd, "isub": operator.isub, "imul": operator.imul,
-             "idiv": operator.itruediv}
+             "idiv": operator.itruediv, "setitem": None, "refresh": None}
 
 
 def _call(step: Step, a: list[Any], lib: Any) -> Any:
@@ -92,6 +92,8 @@ def _call(step: Step, a: list[Any], lib: Any) -> Any:
 
 def _update(step: Step, t: Any, u: Any) -> Any:
     """``t op= u`` (or ``t[idx] = u``) on a tensorgraph or torch tensor; returns ``t``."""
+    if step.kind == "refresh":  # the base of a view updated in place: as it is now
+        return t
     if step.kind == "setitem":
         t[step.params["index"]] = u
         return t
@@ -129,7 +131,7 @@ def run_tensorgraph(program: Program) -> Run:
         else:
             args = [vals[a] for a in step.args]
             out = (_update(step, args[0], _operand(step, vals)) if step.kind in _IN_PLACE
-                   or step.kind == "setitem" else _call(step, args, tg))
+                   else _call(step, args, tg))
             assert isinstance(out, tg.Tensor), f"{step} returned {type(out).__name__}"
             vals.append(out)
             run.values.append(out.numpy().copy())
@@ -164,7 +166,7 @@ def forward_tensorgraph(program: Program, inputs: list[np.ndarray] | None = None
         if makes_value(step):
             args = [vals[a] for a in step.args]
             vals.append(_update(step, args[0], _operand(step, vals)) if step.kind in _IN_PLACE
-                        or step.kind == "setitem" else _call(step, args, tg))
+                        else _call(step, args, tg))
     return [tensors[i] for i in program.leaves], vals
 
 

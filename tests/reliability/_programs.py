@@ -101,6 +101,14 @@ def _setitem(t: np.ndarray, u: Any, index: Any) -> np.ndarray:
     return r
 
 
+def _refresh(base: np.ndarray, view: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    """``base`` after its view (``p["view"]``: getitem or transpose) became ``view``."""
+    if p["view"] == "transpose":
+        axes = p["axes"] if p["axes"] is not None else tuple(reversed(range(base.ndim)))
+        return np.transpose(view, np.argsort(axes))
+    return _setitem(base, view, p["index"])
+
+
 def _red(fn: Callable[..., Any]) -> Callable[[list[np.ndarray], dict[str, Any]], Any]:
     return lambda a, p: fn(a[0], axis=p["axis"], keepdims=p["keepdims"])
 
@@ -148,6 +156,8 @@ REFERENCE: dict[str, Callable[[list[np.ndarray], dict[str, Any]], Any]] = {
     "imul": lambda a, p: a[0] * (a[1] if len(a) > 1 else p["c"]),
     "idiv": lambda a, p: a[0] / (a[1] if len(a) > 1 else p["c"]),
     "setitem": lambda a, p: _setitem(a[0], a[1] if len(a) > 1 else p["c"], p["index"]),
+    # not an op: names the new contents of a base whose view was updated in place
+    "refresh": lambda a, p: _refresh(a[0], a[1], p),
 }
 
 

@@ -110,7 +110,7 @@ def _apply(step: Step, vals: list[Any]) -> Any:
     if step.kind == "setitem":
         index = torch_index(step.params["index"], tuple(args[0].shape))
         step = Step("setitem", step.args, {**step.params, "index": index})
-    if step.kind in ("iadd", "isub", "imul", "idiv", "setitem"):
+    if step.kind in ("iadd", "isub", "imul", "idiv", "setitem", "refresh"):
         return _update(step, args[0], _operand(step, vals))
     return _call(step, args, [tuple(x.shape) for x in args])
 
