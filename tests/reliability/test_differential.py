@@ -44,6 +44,8 @@ HAVE_TORCH = importlib.util.find_spec("torch") is not None
 #: the profile's budget (tests/conftest.py), scaled: one example is a whole program, 10 to
 #: 50 ms; under ci the three tests take about 20 s, under thorough a few minutes
 EXAMPLES = settings.default.max_examples
+#: longer programs when the profile asks for a deep search (thorough: 400 examples)
+MAX_STEPS = 24 if EXAMPLES >= 200 else 14
 
 
 def _close(got: np.ndarray | None, want: np.ndarray | None, what: str, rtol: float,
@@ -102,19 +104,20 @@ def check(program: Program) -> None:
 
 
 @settings(max_examples=8 * EXAMPLES)
-@given(programs(edges=HAVE_TORCH, inplace=False))
+@given(programs(edges=HAVE_TORCH, max_steps=MAX_STEPS))
 def test_programs_match_the_reference(program: Program) -> None:
     check(program)
 
 
-@settings(max_examples=2 * EXAMPLES)
-@given(programs(edges=HAVE_TORCH, inplace=INPLACE_STEPS, views=INPLACE_VIEW_STEPS))
+@settings(max_examples=4 * EXAMPLES)
+@given(programs(edges=HAVE_TORCH, inplace=INPLACE_STEPS, views=INPLACE_VIEW_STEPS,
+                max_steps=MAX_STEPS))
 def test_programs_with_in_place_updates_match_the_reference(program: Program) -> None:
     check(program)
 
 
 @settings(max_examples=4 * EXAMPLES)
-@given(programs(edges=False, inplace=False, max_steps=10))
+@given(programs(edges=False, max_steps=10))
 def test_programs_match_finite_differences(program: Program) -> None:
     # the path taken where torch is missing, exercised everywhere on a smaller budget
     check_against_finite_differences(program)
