@@ -12,7 +12,6 @@ Hessian-vector product computed with ``create_graph=True``.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -186,5 +185,3 @@ def hvp_tensorgraph(program: Program, inputs: list[np.ndarray] | None = None,
         return grads, [np.zeros_like(g) for g in grads]
     return grads, [h.numpy().copy() for h in tg.gradients(s, leaves, allow_unused=True)]
 
-
-Runner = Callable[[Program], Run]
