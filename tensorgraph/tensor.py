@@ -357,7 +357,8 @@ class Tensor:
         if autograd.is_grad_enabled() and (
             self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)
         ):
-            self._record_inplace(lambda old: op(old, other), symbol)
+            # x += x reads the old x twice (x itself is about to become the result)
+            self._record_inplace(lambda old: op(old, old if other is self else other), symbol)
             return self
         value = other._data if isinstance(other, Tensor) else other
         if isinstance(value, np.ndarray) and value.dtype.kind == "f" and (
@@ -451,7 +452,9 @@ class Tensor:
         if autograd.is_grad_enabled() and (
             self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
         ):
-            self._record_inplace(lambda old: _ops.setitem(old, index, value), "item assignment")
+            self._record_inplace(
+                lambda old: _ops.setitem(old, index, old if value is self else value),
+                "item assignment")
             return
         if isinstance(index, Tensor):
             index = index._data

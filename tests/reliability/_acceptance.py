@@ -21,33 +21,13 @@ from ._programs import BOUND, Step
 #: stays under test: each predicate, given the builder, a step and its input values, says
 #: whether the step would meet the bug. Delete an entry when its bug is fixed.
 KNOWN_BUGS: dict[str, Any] = {
-    # tg.softmax(tg.tensor(np.zeros((2, 0))), axis=-1) raises numpy's "zero-size array to
-    # reduction operation maximum" (torch returns an empty tensor); log_softmax too
-    "softmax of an empty tensor": lambda b, step, args: step.kind in (
-        "softmax", "log_softmax") and args[0].size == 0,
-    # x = tg.tensor(np.array([0.0]), requires_grad=True); (x ** 0).sum().backward():
-    # x.grad is NaN (0 * 0 ** -1) with a RuntimeWarning; torch gives 0
-    "x ** 0 at 0": lambda b, step, args: step.kind == "power_scalar"
-    and step.params["p"] == 0.0 and bool(np.any(args[0] == 0)),
-    # w = tensor([1., 2.]) float64 leaf; a = w * 2; a.retain_grad(); b = a + w;
-    # b.retain_grad(); c = b * 3; c.backward(ones, retain_graph=True); c.backward(ones):
-    # a.grad and b.grad are one buffer (add's VJP passes the cotangent through and
-    # _accumulate_grad adopts it for both), so both read 9 instead of 6
-    "two retained gradients": lambda b, step, args: step.kind == "retain"
-    and len(b.retained) > 0,
+    # all fixed in issue 10: softmax of an empty tensor, x ** 0 at 0, two retained gradients
+    # sharing one buffer
 }
 #: Bugs in second derivatives only: a program meeting one keeps the step but skips the
 #: Hessian-vector product check.
 KNOWN_SECOND_ORDER_BUGS: dict[str, Any] = {
-    # x = tg.tensor(np.array([2.0, 0.0]), requires_grad=True)
-    # g, = tg.gradients(tg.prod(x), [x], create_graph=True); tg.gradients(g[0], [x]) is
-    # [0, 0]; the Hessian row is [0, 1] (torch agrees): prod's VJP at a slice holding a zero
-    # is a where() whose derivative with respect to the zero is lost
-    # the same 0 * 0 ** -1 one derivative later: the Hessian of x ** 1 at 0 is NaN
-    "x ** 1 at 0": lambda b, step, args: step.kind == "power_scalar"
-    and step.params["p"] == 1.0 and bool(np.any(args[0] == 0)),
-    "prod of a slice with a zero": lambda b, step, args: step.kind == "prod"
-    and bool(np.any(args[0] == 0)),
+    # all fixed in issue 10: the Hessian of x ** 1 at 0, prod of a slice with a zero
 }
 
 

@@ -36,9 +36,11 @@ from ._programs import Program
 #: In-place steps on tensors whose operand requires grad (``t += u``, ``t *= u``,
 #: ``t[idx] = u``), written to PyTorch's semantics: the engine records them in the graph.
 INPLACE_STEPS = True
-#: In-place updates of views (``v = t[1:]; v += u``, ``v = t.T; v *= u``): as in PyTorch the
-#: write reaches the base ``t``, and ``t``'s gradient accounts for it.
-INPLACE_VIEW_STEPS = True
+#: In-place updates of views (``v = t[1:]; v += u``, ``v = t.T; v *= u``): in PyTorch the
+#: write reaches the base ``t`` and ``t``'s history is rebased. tensorgraph refuses a recorded
+#: in-place write to a tensor sharing memory with another (docs/reliability.md, "In-place ops
+#: record into the graph"), pinned in test_saved_values.py, so these steps are not drawn.
+INPLACE_VIEW_STEPS = False
 
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
 #: the profile's budget (tests/conftest.py), scaled: one example is a whole program, 10 to

@@ -393,3 +393,13 @@ def test_requires_grad_set_as_an_attribute_is_checked() -> None:
     h = _leaf([1.0]) * 2.0
     with pytest.raises(GradientError, match="non-leaf"):
         h.requires_grad = False
+
+
+def test_in_place_with_itself_as_the_operand_reads_the_old_value() -> None:
+    x = _leaf([1.0, 2.0])
+    t = x * 1.0
+    t += t
+    t *= t
+    t.sum().backward()
+    np.testing.assert_array_equal(t.numpy(), [4.0, 16.0])
+    np.testing.assert_array_equal(_grad(x), [8.0, 16.0])  # d(4 x^2)/dx
