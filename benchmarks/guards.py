@@ -106,8 +106,9 @@ WORKLOADS = ("elementwise", "views", "operands")
 
 
 def _env(source: Path) -> dict[str, str]:
+    # a fixed hash seed: set and dict layouts, and so instruction counts, repeat run to run
     return dict(os.environ, PYTHONPATH=str(source), OMP_NUM_THREADS="1",
-                OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+                OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONHASHSEED="0")
 
 
 def measure(source: Path, repeats: int, inner: int) -> dict[str, float]:
