@@ -88,7 +88,7 @@ def format_study_table(result: StudyResult) -> str:
         lines.append(f"{len(result.failed)} fit(s) failed; the first: {first_error['model']} "
                      f"repeat {first_error['repeat'] + 1} fold {first_error['fold'] + 1}: "
                      f"{first_error['error']}")
-    return "\n".join([*header, "", *lines])
+    return "\n".join([*header, *lines])
 
 
 def _git_commit() -> str | None:
