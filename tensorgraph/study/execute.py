@@ -144,7 +144,7 @@ def _dask(tasks: Sequence[FitTask], X: np.ndarray, y: np.ndarray, scheduler: Any
         data_X, data_y = client.scatter([X, y], broadcast=True)
         futures = {client.submit(run_fit, task, data_X, data_y, pure=False): task
                    for task in tasks}
-        for future in distributed.as_completed(list(futures)):
+        for future in distributed.as_completed(list(futures), loop=client.loop):
             try:
                 record = future.result()
             except Exception as exc:  # the worker running it died

@@ -33,16 +33,21 @@ def _pm(estimate: Estimate, scale: float, digits: int, unit: str = "") -> str:
     return f"{mean} ± {scale * estimate.half_width:.{digits}f}"
 
 
+def _points(fraction: float) -> str:
+    # Rounded first, so that a difference of -1e-17 prints as +0.00, not -0.00.
+    return f"{round(100 * fraction, 2) + 0.0:+.2f}"
+
+
 def _versus(summary: ModelSummary) -> tuple[str, str, str]:
     test = summary.versus_baseline
     if test is None:
         return "(baseline)", "", ""
     if math.isnan(test.low):
-        difference = "-" if math.isnan(test.mean_difference) else (
-            f"{100 * test.mean_difference:+.2f}")
+        difference = "-" if math.isnan(test.mean_difference) else _points(
+            test.mean_difference)
         return difference, "", test.verdict
-    difference = (f"{100 * test.mean_difference:+.2f} "
-                  f"[{100 * test.low:+.2f}, {100 * test.high:+.2f}]")
+    difference = (f"{_points(test.mean_difference)} "
+                  f"[{_points(test.low)}, {_points(test.high)}]")
     return difference, f"{test.p_value:.3f}", test.verdict
 
 

@@ -52,7 +52,7 @@ def stratified_kfold(y: np.ndarray, k: int, rng: np.random.Generator) -> list[np
                           f"got {k!r}")
     classes, counts = _labels(y, "stratified k-fold")
     if counts.min() < k:
-        rare = classes[int(counts.argmin())]
+        rare = classes[int(counts.argmin())].item()
         raise DomainError(
             f"stratified k-fold: class {rare!r} has {counts.min()} samples, fewer than the "
             f"{k} folds; use fewer folds (--folds) or random splits (--seeds)"
