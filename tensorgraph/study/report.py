@@ -201,7 +201,14 @@ def plot_study(result: StudyResult, path: str | os.PathLike[str]) -> Path:
     order = sorted((s for s in result.summaries if ok[s.name]), key=lambda s: s.accuracy.mean)
     data = [[100 * r["test_accuracy"] for r in ok[s.name]] for s in order]
     if data:
-        dist_ax.boxplot(data, vert=False, widths=0.6, showfliers=False)
+        import matplotlib
+
+        version = tuple(int(part) for part in matplotlib.__version__.split(".")[:2])
+        # Matplotlib 3.10 renamed vert=False to orientation="horizontal" (3.11 warns).
+        sideways: dict[str, Any] = (
+            {"orientation": "horizontal"} if version >= (3, 10) else {"vert": False}
+        )
+        dist_ax.boxplot(data, widths=0.6, showfliers=False, **sideways)
         jitter = np.random.default_rng(0)
         for row, values in enumerate(data, start=1):
             dist_ax.scatter(values, row + jitter.uniform(-0.15, 0.15, len(values)), s=12,
