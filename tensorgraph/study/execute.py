@@ -138,7 +138,8 @@ def _dask(tasks: Sequence[FitTask], X: np.ndarray, y: np.ndarray, scheduler: Any
             "\"distributed>=2024.1\" (from a checkout: pip install \".[distributed]\")"
         ) from None
     own = isinstance(scheduler, str)
-    client = distributed.Client(scheduler, set_as_default=False) if own else scheduler
+    client = (distributed.Client(scheduler, set_as_default=False, timeout="20s") if own
+              else scheduler)
     records: list[Record] = []
     try:
         data_X, data_y = client.scatter([X, y], broadcast=True)
