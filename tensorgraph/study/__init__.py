@@ -34,9 +34,10 @@ from .compare import (
     resolve_baseline,
     run_study,
 )
-from .execute import FitProgress, default_jobs, run_tasks
-from .fits import FitTask, fit_seed, run_fit
+from .execute import BLAS_VARIABLES, FitProgress, default_jobs, run_tasks
+from .fits import FitTask, fit_seed, run_fit, single_blas_thread
 from .models import (
+    OPTIMIZERS,
     SERIES,
     ModelSpec,
     build_model,
@@ -47,7 +48,7 @@ from .models import (
     with_overrides,
 )
 from .report import code_versions, format_study_table, plot_study, write_study_results
-from .resampling import Fold, random_splits, repeated_stratified_kfold
+from .resampling import Fold, random_splits, repeated_stratified_kfold, stratified_kfold
 from .single import (
     Run,
     Split,
@@ -60,11 +61,14 @@ from .single import (
     write_results,
 )
 from .stats import Estimate, PairedTest, corrected_resampled_ttest, mean_interval
-from .studyfile import StudyFile, load_study_file, parse_study
-from .trainer import train_model
+from .studyfile import SETTING_KEYS, StudyFile, load_study_file, parse_study
+from .trainer import Trained, drops_last_batch, train_model
 
 __all__ = [
+    "BLAS_VARIABLES",
+    "OPTIMIZERS",
     "SERIES",
+    "SETTING_KEYS",
     "Estimate",
     "FitProgress",
     "FitTask",
@@ -78,11 +82,13 @@ __all__ = [
     "StudyFile",
     "StudyResult",
     "StudySettings",
+    "Trained",
     "analyse",
     "build_model",
     "code_versions",
     "corrected_resampled_ttest",
     "default_jobs",
+    "drops_last_batch",
     "fit_seed",
     "format_study_table",
     "format_table",
@@ -104,6 +110,8 @@ __all__ = [
     "run_study",
     "run_tasks",
     "select",
+    "single_blas_thread",
+    "stratified_kfold",
     "train_model",
     "train_one",
     "with_overrides",

@@ -15,14 +15,14 @@ import math
 import time
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from ..data import StandardScaler
 from ..training import evaluate
-from .models import ModelSpec
+from .models import ModelSpec, make_loss
 from .resampling import Fold
 from .trainer import train_model
 
@@ -132,8 +132,11 @@ def _run(task: FitTask, X: np.ndarray, y: np.ndarray, started: float) -> dict[st
         "train_accuracy": scores["train_accuracy"],
         "val_accuracy": scores["val_accuracy"],
         "test_accuracy": scores["test_accuracy"],
-        # Both costs describe the final model (best weights restored), in eval mode.
-        "test_cost": evaluate(model, loss, parts["test"])["loss"],
+        # Both costs describe the final model (best weights restored), in eval mode. The test
+        # cost is the cross-entropy alone, comparable across models; the final cost is the
+        # training cost the model minimised (with its L2 term, if any).
+        "test_cost": evaluate(model, make_loss(model, replace(task.spec, l2=0.0),
+                                               task.n_classes), parts["test"])["loss"],
         "final_cost": evaluate(model, loss, parts["train"])["loss"],
         "history": {key: [float(v) for v in history[key]] for key in CURVES if key in history},
     }

@@ -171,21 +171,24 @@ def write_study_results(result: StudyResult, out: str | os.PathLike[str]) -> lis
 
 
 def _mean_band(curves: list[list[float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    # Fits stop at different epochs: epoch e averages the fits that ran it.
+    # Fits stop at different epochs: epoch e averages the fits that ran it, and the curve
+    # stops where fewer than half of the fits still run (a mean of one or two fits is noise).
     length = max(len(c) for c in curves)
     table = np.full((len(curves), length), np.nan)
     for row, curve in enumerate(curves):
         table[row, : len(curve)] = curve
     counts = (~np.isnan(table)).sum(axis=0)
+    keep = int(np.sum(counts >= max(1, (len(curves) + 1) // 2)))
+    table, counts = table[:, :keep], counts[:keep]
     mean = np.nansum(table, axis=0) / counts
     spread = np.sqrt(np.nansum((table - mean) ** 2, axis=0) / np.maximum(counts - 1, 1))
-    return np.arange(1, length + 1), mean, spread
+    return np.arange(1, keep + 1), mean, spread
 
 
 def plot_study(result: StudyResult, path: str | os.PathLike[str]) -> Path:
     """Each model's test accuracies over the fits (box and points, sorted by the mean)
     beside the learning curves (training cost and validation accuracy: mean over the fits
-    with a band of one standard deviation).
+    with a band of one standard deviation, drawn while at least half of the fits train).
 
     Raises ImportError (naming ``pip install tensorgraph[plot]``) without matplotlib.
     """
@@ -196,6 +199,7 @@ def plot_study(result: StudyResult, path: str | os.PathLike[str]) -> Path:
         1, 3, figsize=(17, 5.5), gridspec_kw={"width_ratios": [1.2, 1, 1]})
     colours = plt.get_cmap("tab10")
     labels = {s.name: s.label for s in result.specs}
+    colour = {s.name: colours(k % 10) for k, s in enumerate(result.specs)}
     ok = {s.name: [r for r in result.records if r["model"] == s.name and not r["error"]]
           for s in result.specs}
     order = sorted((s for s in result.summaries if ok[s.name]), key=lambda s: s.accuracy.mean)
@@ -208,25 +212,32 @@ def plot_study(result: StudyResult, path: str | os.PathLike[str]) -> Path:
         sideways: dict[str, Any] = (
             {"orientation": "horizontal"} if version >= (3, 10) else {"vert": False}
         )
-        dist_ax.boxplot(data, widths=0.6, showfliers=False, **sideways)
+        dist_ax.boxplot(data, widths=0.6, showfliers=False, showmeans=True,
+                        meanprops={"marker": "^", "markerfacecolor": "black",
+                                   "markeredgecolor": "black"}, **sideways)
         jitter = np.random.default_rng(0)
-        for row, values in enumerate(data, start=1):
+        for row, (summary, values) in enumerate(zip(order, data, strict=True), start=1):
             dist_ax.scatter(values, row + jitter.uniform(-0.15, 0.15, len(values)), s=12,
-                            alpha=0.6, color=colours(row % 10), zorder=3)
+                            alpha=0.6, color=colour[summary.name], zorder=3)
         dist_ax.set_yticks(range(1, len(order) + 1), [labels[s.name] for s in order],
                            fontsize=8)
-    dist_ax.set_xlabel("test accuracy (%)")
+    dist_ax.set_xlabel("test accuracy (%): box = quartiles and median, triangle = mean")
     dist_ax.set_title(f"test accuracy over {result.settings.describe()}", fontsize=10)
-    for k, spec in enumerate(result.specs):
+    lowest = 1.0
+    for spec in result.specs:
         for ax, key in ((cost_ax, "loss"), (acc_ax, "val_accuracy")):
             curves = [r["history"][key] for r in ok[spec.name] if r["history"].get(key)]
             if not curves:
                 continue
             epochs, mean, spread = _mean_band(curves)
-            ax.plot(epochs, mean, color=colours(k % 10), linewidth=1.2, label=spec.label)
-            ax.fill_between(epochs, mean - spread, mean + spread, color=colours(k % 10),
+            ax.plot(epochs, mean, color=colour[spec.name], linewidth=1.2, label=spec.label)
+            ax.fill_between(epochs, mean - spread, mean + spread, color=colour[spec.name],
                             alpha=0.15, linewidth=0)
+            if key == "val_accuracy" and len(mean) > 3:
+                lowest = min(lowest, float(mean[3:].min()))
     cost_ax.set_yscale("log")
+    # The first epochs start far below where the models end; show where they differ.
+    acc_ax.set_ylim(max(0.0, lowest - 0.05), 1.005)
     cost_ax.set_title("training cost (mean ± 1 sd over the fits)", fontsize=10)
     acc_ax.set_title("validation accuracy (mean ± 1 sd over the fits)", fontsize=10)
     for ax in (dist_ax, cost_ax, acc_ax):
