@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import multiprocessing
 import os
 import sys
@@ -158,6 +159,10 @@ def _dask(tasks: Sequence[FitTask], X: np.ndarray, y: np.ndarray, scheduler: Any
     return records
 
 
+def _can_pin_here() -> bool:
+    return importlib.util.find_spec("threadpoolctl") is not None
+
+
 def run_tasks(
     tasks: Sequence[FitTask],
     X: np.ndarray,
@@ -170,7 +175,8 @@ def run_tasks(
 
     ``scheduler`` (a Dask scheduler address such as ``"tcp://host:8786"``, or a
     ``distributed.Client``) sends the fits to that cluster; otherwise ``jobs`` > 1 runs them
-    in that many spawned worker processes and ``jobs == 1`` in this process.
+    in that many spawned worker processes and ``jobs == 1`` in this process (BLAS pinned
+    to one thread with threadpoolctl; without threadpoolctl, in one worker process).
     ``on_done(record)`` is called in this process as each fit finishes.
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
@@ -178,8 +184,12 @@ def run_tasks(
     report = on_done or (lambda record: None)
     if scheduler is not None:
         records = _dask(tasks, X, y, scheduler, report)
-    elif jobs == 1 or len(tasks) <= 1:
+    elif (jobs == 1 or len(tasks) <= 1) and _can_pin_here():
         records = _in_process(tasks, X, y, report)
+    elif jobs == 1 or len(tasks) <= 1:
+        # Without threadpoolctl this process's BLAS cannot be pinned any more: one worker
+        # process, started with one BLAS thread, runs the fits instead.
+        records = _processes(tasks, X, y, 1, report)
     else:
         records = _processes(tasks, X, y, min(jobs, len(tasks)), report)
     return sorted(records, key=lambda record: int(record["fit"]))

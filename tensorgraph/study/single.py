@@ -30,8 +30,9 @@ from .. import nn
 from ..data import Bunch, StandardScaler, train_test_split
 from ..errors import DomainError
 from ..training import History, evaluate
+from .fits import single_blas_thread
 from .models import ModelSpec
-from .trainer import train_model
+from .trainer import Trained, train_model
 
 __all__ = [
     "Run",
@@ -146,12 +147,10 @@ class Run:
         }
 
 
-def train_one(
-    spec: ModelSpec, split: Split, config: StudyConfig, description: str | None = None
-) -> Run:
-    """Train the model of ``spec`` on ``split`` and measure it."""
-    started = time.perf_counter()
-    trained = train_model(
+def _train(
+    spec: ModelSpec, split: Split, config: StudyConfig, description: str | None
+) -> Trained:
+    return train_model(
         spec,
         (split.X_train, split.y_train),
         (split.X_val, split.y_val),
@@ -165,6 +164,15 @@ def train_one(
         progress=config.progress,
         description=description,
     )
+
+
+def train_one(
+    spec: ModelSpec, split: Split, config: StudyConfig, description: str | None = None
+) -> Run:
+    """Train the model of ``spec`` on ``split`` and measure it."""
+    started = time.perf_counter()
+    with single_blas_thread():  # small networks lose to BLAS threads fighting for cores
+        trained = _train(spec, split, config, description)
     model = trained.model
 
     def score(X: np.ndarray, y: np.ndarray) -> float:

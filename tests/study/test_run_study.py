@@ -169,3 +169,44 @@ def test_a_bad_baseline_or_duplicate_names_are_refused_before_training(cancer: B
         study.run_study(cancer, [GD], replace(SMALL, baseline="sgd"))
     with pytest.raises(ValueError, match="two models are named 'gd'"):
         study.run_study(cancer, [GD, GD], SMALL)
+
+
+def _blas_threads(_: int) -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [int(lib["num_threads"]) for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+def test_worker_processes_start_with_one_blas_thread() -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tensorgraph.study import execute
+
+    with execute._blas_environment():
+        pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
+        futures = [pool.submit(_blas_threads, i) for i in range(2)]
+    with pool:
+        counts = [future.result() for future in futures]
+    assert all(count and set(count) == {1} for count in counts), counts
+
+
+def test_without_threadpoolctl_one_job_runs_in_one_pinned_worker(
+    cancer: Bunch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tensorgraph.study import execute
+
+    settings = study.StudySettings(folds=2, repeats=1, epochs=2, hidden=(4,), patience=0)
+    here = study.run_study(cancer, [GD], settings, jobs=1)
+    used: list[int] = []
+    real = execute._processes
+
+    def spy(*args: Any) -> Any:
+        used.append(args[3])
+        return real(*args)
+
+    monkeypatch.setattr(execute, "_can_pin_here", lambda: False)
+    monkeypatch.setattr(execute, "_processes", spy)
+    there = study.run_study(cancer, [GD], settings, jobs=1)
+    assert used == [1]
+    assert _numbers(here.records) == _numbers(there.records)
