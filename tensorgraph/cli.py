@@ -2,13 +2,15 @@
 
 Sub-commands:
 
-* ``compare``: train the study's series of models on one split and compare them;
+* ``compare``: train the study's models on repeated cross-validation folds and say, with
+  intervals and paired tests, which of them differ from the baseline;
 * ``train``: train one model of the series and optionally save it (architecture included);
 * ``predict``: load a saved model and predict the classes of the rows of a CSV file;
 * ``gradcheck``: check every registered op's derivatives on this installation.
 
-Exit status: 0 on success, 1 when ``gradcheck`` finds a failure, 2 for a bad argument or a bad
-file (with a one-line message on stderr, never a traceback).
+Exit status: 0 on success, 1 when ``gradcheck`` finds a failure or a ``compare`` fit failed, 2
+for a bad argument or a bad file (with a one-line message on stderr, never a traceback), 141
+when the reader of the output went away (``tensorgraph gradcheck | head``), quietly.
 """
 
 from __future__ import annotations
@@ -168,12 +170,50 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = commands.add_parser(
         "compare",
-        help="train the series of models and compare them",
-        description="Train the study's series of models on the same split and compare them.",
+        help="compare the models over repeated cross-validation",
+        description="Train the study's models on every fold of repeated stratified k-fold "
+        "cross-validation and compare each with a baseline: mean test accuracy with its "
+        "95%% interval, the paired difference, its p-value (corrected resampled t-test) "
+        "and a verdict.",
     )
     _add_data_options(compare, epochs=200)
+    # None: not given on the command line, so a study file's value (or the default) applies.
+    compare.set_defaults(epochs=None, batch_size=None, hidden=None, patience=None, seed=None)
     compare.add_argument(
-        "--models", nargs="+", metavar="NAME", help=f"a subset of the series (default all): {names}"
+        "--models", nargs="+", metavar="NAME", help=f"a subset of the models (default all): {names}"
+    )
+    compare.add_argument(
+        "--study", metavar="FILE.toml", help="a study file: the models, their hyper-parameters "
+        "and the study's settings (see docs/study.md); flags win over the file"
+    )
+    compare.add_argument(
+        "--folds", type=_positive_int, metavar="K", help="k of the stratified k-fold "
+        "cross-validation (default 5)"
+    )
+    compare.add_argument(
+        "--repeats", type=_positive_int, metavar="R", help="repeats of the cross-validation, "
+        "each with new folds (default 2)"
+    )
+    compare.add_argument(
+        "--seeds", type=_positive_int, metavar="N", help="instead of k-fold: N random "
+        "stratified splits (20%% test)"
+    )
+    compare.add_argument(
+        "--baseline", metavar="NAME", help="the model the others are compared with "
+        "(default gd, full-batch gradient descent)"
+    )
+    compare.add_argument("--lr", type=_positive_float, help="learning rate of every model")
+    compare.add_argument("--l2", type=_non_negative_float, metavar="LAMBDA",
+                         help="L2 lambda of every model (0: none)")
+    compare.add_argument("--dropout", type=_probability, metavar="P",
+                         help="dropout rate of every model, in [0, 1)")
+    compare.add_argument(
+        "--jobs", type=_positive_int, metavar="N", help="worker processes (default: the "
+        "number of cores; 1 runs in this process); the results do not depend on it"
+    )
+    compare.add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT", help="run the fits on this Dask "
+        "distributed scheduler (pip install tensorgraph[distributed])"
     )
     compare.add_argument(
         "--out",
@@ -281,6 +321,31 @@ def _tqdm_available() -> bool:
     return importlib.util.find_spec("tqdm") is not None
 
 
+# --------------------------------------------------------------------------- compare
+def _number(text: str, ok: Callable[[float], bool], expected: str) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and ok(value)):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    return _number(text, lambda v: v > 0, "a positive number")
+
+
+def _non_negative_float(text: str) -> float:
+    return _number(text, lambda v: v >= 0, "a number >= 0")
+
+
+def _probability(text: str) -> float:
+    return _number(text, lambda v: 0 <= v < 1, "a number in [0, 1)")
+
+
 def _config(args: argparse.Namespace, progress: bool) -> Any:
     from .study import StudyConfig
 
@@ -303,38 +368,88 @@ def _describe(split: Any) -> str:
 
 
 # --------------------------------------------------------------------------- commands
+def _study_settings(args: argparse.Namespace, from_file: dict[str, Any]) -> Any:
+    """The study's settings: a flag given on the command line wins over the study file,
+    which wins over the defaults."""
+    from .study import StudySettings
+
+    given = {key: getattr(args, key) for key in ("epochs", "batch_size", "hidden", "patience",
+                                                  "seed", "folds", "repeats", "seeds",
+                                                  "baseline")}
+    given = {key: value for key, value in given.items() if value is not None}
+    if "seeds" in given and ("folds" in given or "repeats" in given):
+        raise UsageError("--seeds (random splits) and --folds/--repeats (k-fold) exclude "
+                         "each other")
+    merged = {**from_file, **given}
+    if "folds" in given or "repeats" in given:
+        merged.pop("seeds", None)  # the command line asked for k-fold
+    if merged.get("seeds") == 1:
+        raise UsageError("--seeds: a comparison needs at least 2 random splits")
+    if merged.get("folds") == 1:
+        raise UsageError("--folds: k-fold cross-validation needs at least 2 folds")
+    return StudySettings(**merged)
+
+
+def _check_out(out: str) -> Path:
+    """Make sure the results can be written before any training starts."""
+    import tempfile
+
+    directory = Path(out)
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"--out: {out} exists and is not a directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as exc:
+        raise UsageError(f"--out: cannot write to {out}: {exc.strerror or exc}") from None
+    for name in ("results.json", "results.csv", "curves.png"):
+        if (directory / name).is_dir():
+            raise UsageError(f"--out: {directory / name} is a directory; cannot write it")
+    return directory
+
+
 def _compare(args: argparse.Namespace) -> int:
     from . import study
 
-    specs = study.select(args.models)
-    split = study.prepare(_load_data(args.data, args.target), seed=args.seed)
+    study_file = study.load_study_file(args.study) if args.study else None
+    series = study_file.models if study_file and study_file.models else study.SERIES
+    specs = study.with_overrides(
+        study.select(args.models, series), lr=args.lr, l2=args.l2, dropout=args.dropout
+    )
+    settings = _study_settings(args, study_file.settings if study_file else {})
+    study.resolve_baseline(specs, settings.baseline)
+    bunch = _load_data(args.data, args.target)
+    tasks = study.plan(bunch, specs, settings)  # refuses folds the data cannot give
+    out = _check_out(args.out)
+    jobs = args.jobs or study.default_jobs()
+    where = (f"the Dask scheduler at {args.scheduler}" if args.scheduler
+             else "this process" if jobs == 1 or len(tasks) == 1
+             else f"{min(jobs, len(tasks))} worker processes")
     show = not args.no_progress
-    bars = show and _tqdm_available()
-    config = _config(args, progress=bars)
-    print(f"{_describe(split)}; seed {args.seed}", flush=True)
-
-    def done(index: int, run: Any) -> None:
-        if show and not bars:  # without tqdm: one line per model
-            print(
-                f"[{index + 1}/{len(specs)}] {run.spec.label}: {run.epochs_run} epochs, "
-                f"val accuracy {100 * run.val_accuracy:.2f}%, {run.seconds:.1f}s",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    runs = study.run(split, specs, config, on_done=done)
-    print(study.format_table(runs))
-    written = study.write_results(args.out, split, config, runs)
+    if show:
+        print(f"{len(tasks)} fits ({len(specs)} models x {len(tasks) // len(specs)} "
+              f"resamplings) in {where}", file=sys.stderr, flush=True)
+    progress = study.FitProgress(len(tasks), enabled=show)
     try:
-        written.append(
-            study.plot_curves(
-                Path(args.out) / "curves.png", runs, f"tensorgraph compare: {split.name}"
-            )
+        result = study.run_study(
+            bunch, specs, settings, jobs=jobs, scheduler=args.scheduler, on_done=progress,
+            study_file=study_file.record() if study_file else None,
         )
+    finally:
+        progress.close()
+    print(study.format_study_table(result), flush=True)
+    written = study.write_study_results(result, out)
+    try:
+        written.append(study.plot_study(result, out / "curves.png"))
         note = ""
     except ImportError as exc:
         note = f"; no PNG: {exc}"
-    print(f"wrote {', '.join(str(p) for p in written)}{note}")
+    print(f"wrote {', '.join(str(p) for p in written)}{note}", flush=True)
+    if result.failed:
+        print(f"tensorgraph compare: {len(result.failed)} of {len(result.records)} fits failed; "
+              f"their errors are in {written[0]}", file=sys.stderr)
+        return EXIT_FAILED
     return 0
 
 
@@ -458,7 +573,16 @@ def _predict(args: argparse.Namespace) -> int:
 def _gradcheck(args: argparse.Namespace) -> int:
     from .testing.registry_check import check_registry, load_all_ops
 
-    known = load_all_ops()
+    try:
+        known = load_all_ops()
+    except ImportError as exc:
+        if "hypothesis" not in str(exc):
+            raise
+        raise UsageError(
+            "the op registry's checks need hypothesis, which is not installed: "
+            'pip install "hypothesis>=6.90" (or, in the tensorgraph checkout, '
+            'pip install ".[testing]")'
+        ) from None
     unknown = [name for name in args.op or () if name not in known]
     if unknown:
         raise UsageError(
@@ -496,6 +620,25 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a writer killed by SIGPIPE
+
+
+def _reader_gone() -> int:
+    """The reader of stdout went away (``tensorgraph gradcheck | head``): stop quietly.
+
+    Later writes, and the interpreter's final flush of stdout, would raise again; point
+    stdout at /dev/null so that they do not (as the Python documentation recommends).
+    """
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (captured): nothing to do
+        pass
+    return EXIT_BROKEN_PIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
@@ -511,6 +654,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return _COMMANDS[args.command](args)
+    except BrokenPipeError:
+        return _reader_gone()
     except KeyboardInterrupt:
         print("tensorgraph: interrupted", file=sys.stderr)
         return 130

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import json
 import os
 import subprocess
 import sys
@@ -47,61 +46,6 @@ def _small_csv(path: Path, with_header: bool = True, n: int = 60) -> Path:
             writer.writerow(["radius", "texture", "perimeter", "area", "diagnosis"])
         writer.writerows(rows)
     return path
-
-
-def test_compare_prints_the_table_and_writes_json_csv_png(tmp_path: Path) -> None:
-    out = tmp_path / "results"
-    args = ("compare", "--models", "gd", "adam_bn_l2_dropout", "--seed", "3", *FAST)
-    result = run(*args, "--out", str(out))
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0].startswith("breast_cancer: 341 train / 114 validation / 114 test samples")
-    assert lines[1].split()[:4] == ["model", "train", "acc", "val"]
-    assert lines[3].startswith("full-batch gradient descent")
-    assert lines[4].startswith("Adam + batch-norm + L2 + dropout")
-    document = json.loads((out / "results.json").read_text())
-    assert [m["model"] for m in document["models"]] == ["gd", "adam_bn_l2_dropout"]
-    assert all(m["epochs_run"] == 2 and len(m["history"]["loss"]) == 2 for m in document["models"])
-    with open(out / "results.csv", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    assert [r["model"] for r in rows] == ["gd", "adam_bn_l2_dropout"]
-    assert float(rows[0]["test_accuracy"]) == document["models"][0]["test_accuracy"]
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        assert "no PNG" in lines[-1] and "pip install tensorgraph[plot]" in lines[-1]
-    else:
-        assert (out / "curves.png").read_bytes()[:4] == b"\x89PNG"
-    # Same seed, same numbers (all but the timings).
-    again = run(*args, "--out", str(tmp_path / "again"))
-    assert again.returncode == 0, again.stderr
-    second = json.loads((tmp_path / "again" / "results.json").read_text())
-    for doc in (document, second):
-        for model in doc["models"]:
-            del model["seconds"]
-    assert document == second
-
-
-def test_compare_on_a_csv_with_a_named_target(tmp_path: Path) -> None:
-    data = _small_csv(tmp_path / "cells.csv")
-    result = run(
-        "compare",
-        "--data",
-        str(data),
-        "--target",
-        "diagnosis",
-        "--models",
-        "adam",
-        "--out",
-        str(tmp_path / "out"),
-        *FAST,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(
-        "cells.csv: 36 train / 12 validation / 12 test samples, 4 features, 2 classes"
-    )
-    document = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert document["classes"] == ["benign", "malignant"]
 
 
 def test_train_save_then_predict_with_and_without_the_label_column(tmp_path: Path) -> None:

@@ -1,17 +1,10 @@
-"""The comparison study: a series of models, each with a different optimiser and
-regularisation, trained on the same split of the same data and compared.
-
-Every model is an L-layer network (``nn.MLP``) with ReLU hidden layers and He initialisation.
-Its output is a sigmoid unit for binary data and a softmax over the classes otherwise; it is
-trained on the *logits* with the matching stable loss (``binary_cross_entropy_with_logits``
-or ``cross_entropy``), and the sigmoid/softmax is applied when reading probabilities.
-The "L2" models add :math:`\\frac{\\lambda}{2m}\\sum_l \\lVert W_l \\rVert_F^2` to the cost.
+"""One split, one fit per model: the single-split run behind ``tensorgraph train``.
 
 The data is split once (stratified: train / validation / test), standardised with the
 statistics of the training split, and every model sees the same batches in the same order
-for a given seed, so the same seed gives the same numbers (except the timings).
-
-Used by ``tensorgraph compare`` and ``tensorgraph train``; usable from Python::
+for a given seed, so the same seed gives the same numbers (except the timings). A resampled
+study with intervals and paired tests is :func:`tensorgraph.study.run_study`; this module is
+the quick look at one split::
 
     from tensorgraph import study
     from tensorgraph.data import load_breast_cancer
@@ -33,76 +26,25 @@ from typing import Any
 
 import numpy as np
 
-from . import nn, optim
-from .data import Bunch, StandardScaler, train_test_split
-from .errors import DomainError
-from .tensor import Tensor
-from .training import EarlyStopping, History, evaluate, fit
+from .. import nn
+from ..data import Bunch, StandardScaler, train_test_split
+from ..errors import DomainError
+from ..training import History, evaluate
+from .fits import single_blas_thread
+from .models import ModelSpec
+from .trainer import Trained, train_model
 
 __all__ = [
-    "SERIES",
-    "ModelSpec",
     "Run",
     "Split",
     "StudyConfig",
-    "build_model",
     "format_table",
-    "make_loss",
-    "make_optimizer",
     "plot_curves",
     "prepare",
     "run",
-    "select",
     "train_one",
     "write_results",
 ]
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """One model of the series: its optimiser and its regularisation."""
-
-    name: str
-    label: str
-    optimizer: str  # "sgd", "momentum", "rmsprop" or "adam"
-    lr: float
-    full_batch: bool = False
-    l2: float = 0.0
-    dropout: float = 0.0
-    batch_norm: bool = False
-
-
-#: The series of the original study, in its order.
-SERIES: tuple[ModelSpec, ...] = (
-    ModelSpec("gd", "full-batch gradient descent", "sgd", lr=0.5, full_batch=True),
-    ModelSpec("minibatch", "mini-batch gradient descent", "sgd", lr=0.05),
-    ModelSpec("momentum", "momentum", "momentum", lr=0.05),
-    ModelSpec("rmsprop", "RMSprop", "rmsprop", lr=0.001),
-    ModelSpec("adam", "Adam", "adam", lr=0.001),
-    ModelSpec("adam_l2", "Adam + L2", "adam", lr=0.001, l2=0.5),
-    ModelSpec("adam_dropout", "Adam + dropout", "adam", lr=0.001, dropout=0.2),
-    ModelSpec("adam_bn", "Adam + batch-norm", "adam", lr=0.001, batch_norm=True),
-    ModelSpec(
-        "adam_bn_l2_dropout",
-        "Adam + batch-norm + L2 + dropout",
-        "adam",
-        lr=0.001,
-        l2=0.5,
-        dropout=0.2,
-        batch_norm=True,
-    ),
-)
-
-
-def select(names: Sequence[str] | None) -> list[ModelSpec]:
-    """The specs named in ``names`` (all of :data:`SERIES` for None), in the series' order."""
-    if not names:
-        return list(SERIES)
-    known = {spec.name: spec for spec in SERIES}
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise DomainError(f"unknown model {unknown[0]!r}; the series is: {', '.join(known)}")
-    return [spec for spec in SERIES if spec.name in set(names)]
 
 
 @dataclass
@@ -176,61 +118,6 @@ class StudyConfig:
     progress: bool = False
 
 
-def output_width(n_classes: int) -> int:
-    """One logit for two classes (sigmoid output), one per class otherwise (softmax)."""
-    return 1 if n_classes == 2 else n_classes
-
-
-def build_model(
-    spec: ModelSpec, n_features: int, n_classes: int, hidden: Sequence[int], seed: int
-) -> nn.MLP:
-    """The network of ``spec``: ReLU hidden layers, logits out, He initialisation."""
-    sizes = [n_features, *hidden, output_width(n_classes)]
-    return nn.MLP(
-        sizes,
-        activation="relu",
-        batch_norm=spec.batch_norm,
-        dropout=spec.dropout,
-        output=None,
-        init="kaiming",
-        generator=seed,
-    )
-
-
-def make_loss(model: nn.Module, spec: ModelSpec, n_classes: int) -> Callable[[Any, Any], Any]:
-    """The cost of ``spec``: cross-entropy of the logits, plus the L2 term when asked for."""
-    weights = nn.weight_matrices(model)
-
-    def cost(output: Any, target: Any) -> Any:
-        if n_classes == 2:
-            labels = target.numpy() if isinstance(target, Tensor) else np.asarray(target)
-            value = nn.functional.binary_cross_entropy_with_logits(
-                output, Tensor(labels.reshape(-1, 1).astype(output.dtype))
-            )
-        else:
-            value = nn.functional.cross_entropy(output, target)
-        if spec.l2:
-            value = value + nn.l2_penalty(weights, spec.l2, m=len(output))
-        return value
-
-    return cost
-
-
-def make_optimizer(spec: ModelSpec, model: nn.Module) -> optim.Optimizer:
-    """The optimiser of ``spec`` (PyTorch's defaults apart from the learning rate; momentum
-    0.9)."""
-    params = list(model.parameters())
-    if spec.optimizer == "sgd":
-        return optim.SGD(params, lr=spec.lr)
-    if spec.optimizer == "momentum":
-        return optim.SGD(params, lr=spec.lr, momentum=0.9)
-    if spec.optimizer == "rmsprop":
-        return optim.RMSprop(params, lr=spec.lr)
-    if spec.optimizer == "adam":
-        return optim.Adam(params, lr=spec.lr)
-    raise DomainError(f"unknown optimizer {spec.optimizer!r}")
-
-
 @dataclass
 class Run:
     """The result of training one model of the series."""
@@ -260,49 +147,49 @@ class Run:
         }
 
 
+def _train(
+    spec: ModelSpec, split: Split, config: StudyConfig, description: str | None
+) -> Trained:
+    return train_model(
+        spec,
+        (split.X_train, split.y_train),
+        (split.X_val, split.y_val),
+        split.n_classes,
+        hidden=config.hidden,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        patience=config.patience,
+        init_seed=config.seed,
+        shuffle_seed=config.seed,
+        progress=config.progress,
+        description=description,
+    )
+
+
 def train_one(
     spec: ModelSpec, split: Split, config: StudyConfig, description: str | None = None
 ) -> Run:
     """Train the model of ``spec`` on ``split`` and measure it."""
     started = time.perf_counter()
-    model = build_model(spec, split.n_features, split.n_classes, config.hidden, config.seed)
-    loss = make_loss(model, spec, split.n_classes)
-    callbacks = []
-    if config.patience > 0:
-        callbacks.append(
-            EarlyStopping("val_loss", patience=config.patience, restore_best_weights=True)
-        )
-    batch_size = len(split.y_train) if spec.full_batch else config.batch_size
-    history = fit(
-        model,
-        loss,
-        make_optimizer(spec, model),
-        (split.X_train, split.y_train),
-        epochs=config.epochs,
-        batch_size=batch_size,
-        validation=(split.X_val, split.y_val),
-        metrics=["accuracy"],
-        callbacks=callbacks,
-        seed=config.seed,
-        progress=config.progress,
-        description=description or spec.label,
-    )
+    with single_blas_thread():  # small networks lose to BLAS threads fighting for cores
+        trained = _train(spec, split, config, description)
+    model = trained.model
 
     def score(X: np.ndarray, y: np.ndarray) -> float:
         return evaluate(model, None, (X, y), metrics=["accuracy"])["accuracy"]
 
     # The cost of the final model (after early stopping restored the best weights), in eval
     # mode, so that it describes the same model as the accuracies.
-    final_cost = evaluate(model, loss, (split.X_train, split.y_train))["loss"]
+    final_cost = evaluate(model, trained.loss, (split.X_train, split.y_train))["loss"]
     return Run(
         spec=spec,
         model=model,
-        history=history,
+        history=trained.history,
         train_accuracy=score(split.X_train, split.y_train),
         val_accuracy=score(split.X_val, split.y_val),
         test_accuracy=score(split.X_test, split.y_test),
         final_cost=final_cost,
-        epochs_run=len(history),
+        epochs_run=len(trained.history),
         seconds=time.perf_counter() - started,
     )
 
@@ -387,7 +274,7 @@ def plot_curves(path: str | os.PathLike[str], runs: Sequence[Run], title: str) -
 
     Raises ImportError (naming ``pip install tensorgraph[plot]``) without matplotlib.
     """
-    from .training.history import pyplot
+    from ..training.history import pyplot
 
     plt = pyplot("the comparison plot")
     fig, (cost_ax, acc_ax) = plt.subplots(1, 2, figsize=(13, 5))

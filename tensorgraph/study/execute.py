@@ -1,0 +1,227 @@
+"""Running the fits of a study: in this process, in worker processes, or on a Dask cluster.
+
+Every engine calls the same :func:`~tensorgraph.study.fits.run_fit` on the same tasks and
+the records are put back in the tasks' order, so the results are the same whatever the
+engine and the number of workers (the timings aside).
+
+Worker processes are *spawned* (fresh interpreters, never forked from a process that may
+hold threads) with ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS`` and
+friends set to 1 in their environment, so their BLAS starts with one thread: ``N`` workers
+on ``N`` cores then never fight over the cores. The data is sent to each worker once.
+Dask's workers get the same variables from Dask's own default configuration
+(``distributed.nanny.pre-spawn-environ``); each fit also pins BLAS with threadpoolctl when
+it is installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any
+
+import numpy as np
+
+from ..errors import DomainError
+from .fits import FitTask, run_fit, single_blas_thread
+
+__all__ = ["BLAS_VARIABLES", "FitProgress", "default_jobs", "run_tasks"]
+
+#: The environment variables that set the thread count of the BLAS libraries numpy may use.
+BLAS_VARIABLES = (
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+
+Record = dict[str, Any]
+OnDone = Callable[[Record], None]
+
+
+def default_jobs() -> int:
+    """The number of cores this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def _blas_environment() -> Iterator[None]:
+    # Spawned children copy os.environ when they start: set the variables for them only.
+    saved = {name: os.environ.get(name) for name in BLAS_VARIABLES}
+    os.environ.update(dict.fromkeys(BLAS_VARIABLES, "1"))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+_WORKER_DATA: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def _init_worker(X: np.ndarray, y: np.ndarray) -> None:
+    global _WORKER_DATA
+    # For libraries loaded after this point; numpy's BLAS read the variables at start-up.
+    os.environ.update(dict.fromkeys(BLAS_VARIABLES, "1"))
+    _WORKER_DATA = (X, y)
+
+
+def _run_in_worker(task: FitTask) -> Record:
+    assert _WORKER_DATA is not None, "the worker was started without its data"
+    return run_fit(task, *_WORKER_DATA)
+
+
+def _in_process(tasks: Sequence[FitTask], X: np.ndarray, y: np.ndarray,
+                on_done: OnDone) -> list[Record]:
+    records = []
+    with single_blas_thread():
+        for task in tasks:
+            records.append(run_fit(task, X, y))
+            on_done(records[-1])
+    return records
+
+
+def _failed(task: FitTask, exc: BaseException) -> Record:
+    from .fits import _error_record
+
+    return _error_record(task, exc, float("nan"))
+
+
+def _processes(tasks: Sequence[FitTask], X: np.ndarray, y: np.ndarray, jobs: int,
+               on_done: OnDone) -> list[Record]:
+    context = multiprocessing.get_context("spawn")
+    records: list[Record] = []
+    with _blas_environment():
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                   initializer=_init_worker, initargs=(X, y))
+        try:
+            pending: dict[Future[Record], FitTask] = {
+                pool.submit(_run_in_worker, task): task for task in tasks
+            }
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    try:
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                task = pending.pop(future)
+                try:
+                    record = future.result()
+                except Exception as exc:  # a worker died (BrokenProcessPool): record it
+                    record = _failed(task, exc)
+                records.append(record)
+                on_done(record)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return records
+
+
+def _dask(tasks: Sequence[FitTask], X: np.ndarray, y: np.ndarray, scheduler: Any,
+          on_done: OnDone) -> list[Record]:
+    try:
+        distributed: Any = importlib.import_module("distributed")
+    except ImportError:
+        raise ImportError(
+            "--scheduler needs Dask distributed: pip install \"dask>=2024.1\" "
+            "\"distributed>=2024.1\" (from a checkout: pip install \".[distributed]\")"
+        ) from None
+    own = isinstance(scheduler, str)
+    client = (distributed.Client(scheduler, set_as_default=False, timeout="20s") if own
+              else scheduler)
+    records: list[Record] = []
+    try:
+        data_X, data_y = client.scatter([X, y], broadcast=True)
+        futures = {client.submit(run_fit, task, data_X, data_y, pure=False): task
+                   for task in tasks}
+        for future in distributed.as_completed(list(futures), loop=client.loop):
+            try:
+                record = future.result()
+            except Exception as exc:  # the worker running it died
+                record = _failed(futures[future], exc)
+            records.append(record)
+            on_done(record)
+    finally:
+        if own:
+            client.close()
+    return records
+
+
+def _can_pin_here() -> bool:
+    return importlib.util.find_spec("threadpoolctl") is not None
+
+
+def run_tasks(
+    tasks: Sequence[FitTask],
+    X: np.ndarray,
+    y: np.ndarray,
+    jobs: int = 1,
+    scheduler: Any = None,
+    on_done: OnDone | None = None,
+) -> list[Record]:
+    """Run every task and return the records in the tasks' order.
+
+    ``scheduler`` (a Dask scheduler address such as ``"tcp://host:8786"``, or a
+    ``distributed.Client``) sends the fits to that cluster; otherwise ``jobs`` > 1 runs them
+    in that many spawned worker processes and ``jobs == 1`` in this process (BLAS pinned
+    to one thread with threadpoolctl; without threadpoolctl, in one worker process).
+    ``on_done(record)`` is called in this process as each fit finishes.
+    """
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise DomainError(f"run_tasks: jobs must be a positive integer, got {jobs!r}")
+    report = on_done or (lambda record: None)
+    if scheduler is not None:
+        records = _dask(tasks, X, y, scheduler, report)
+    elif (jobs == 1 or len(tasks) <= 1) and _can_pin_here():
+        records = _in_process(tasks, X, y, report)
+    elif jobs == 1 or len(tasks) <= 1:
+        # Without threadpoolctl this process's BLAS cannot be pinned any more: one worker
+        # process, started with one BLAS thread, runs the fits instead.
+        records = _processes(tasks, X, y, 1, report)
+    else:
+        records = _processes(tasks, X, y, min(jobs, len(tasks)), report)
+    return sorted(records, key=lambda record: int(record["fit"]))
+
+
+class FitProgress:
+    """Counts finished fits on stderr: a tqdm bar when tqdm is installed, else one line per
+    fit. Use as ``on_done``."""
+
+    def __init__(self, total: int, enabled: bool = True) -> None:
+        self.total, self.enabled, self.done = total, enabled, 0
+        self.bar: Any = None
+        if enabled:
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:
+                return
+            self.bar = tqdm(total=total, unit="fit", desc="fits", file=sys.stderr,
+                            dynamic_ncols=True)
+
+    def __call__(self, record: Record) -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        if self.bar is not None:
+            self.bar.update(1)
+            return
+        what = (f"error: {record['error']}" if record["error"]
+                else f"test accuracy {100 * record['test_accuracy']:.2f}%")
+        print(f"[{self.done}/{self.total}] {record['model']} repeat {record['repeat'] + 1} "
+              f"fold {record['fold'] + 1}: {what}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

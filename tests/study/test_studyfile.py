@@ -1,0 +1,99 @@
+"""Study files (TOML): models of the series with new settings, new models, the shared
+settings, and clear refusals."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tensorgraph.errors import DataError, DomainError
+from tensorgraph.study import SERIES, StudySettings, load_study_file, parse_study, select
+
+TEXT = """
+[study]
+folds = 3
+repeats = 1
+seed = 4
+baseline = "adam"
+hidden = [16, 8]
+
+[[models]]
+name = "adam"
+
+[[models]]
+name = "momentum"
+lr = 0.01
+momentum = 0.8
+
+[[models]]
+name = "adam_wide"
+label = "Adam, 128 units"
+optimizer = "adam"
+lr = 0.002
+betas = [0.8, 0.99]
+hidden = [128]
+dropout = 0.1
+"""
+
+
+def test_a_study_file_names_models_and_settings(tmp_path: Path) -> None:
+    path = tmp_path / "study.toml"
+    path.write_text(TEXT)
+    parsed = load_study_file(path)
+    assert parsed.text == TEXT and parsed.record() == {"path": str(path), "text": TEXT}
+    assert parsed.models is not None
+    adam, momentum, wide = parsed.models
+    assert adam == next(s for s in SERIES if s.name == "adam")
+    assert (momentum.label, momentum.optimizer, momentum.lr, momentum.momentum) == (
+        "momentum", "momentum", 0.01, 0.8)
+    assert (wide.betas, wide.hidden, wide.dropout, wide.label) == (
+        (0.8, 0.99), (128,), 0.1, "Adam, 128 units")
+    settings = StudySettings(**parsed.settings)
+    assert (settings.folds, settings.repeats, settings.seed, settings.baseline) == (
+        3, 1, 4, "adam")
+    assert settings.hidden == (16, 8)
+    assert [s.name for s in select(["adam_wide", "adam"], parsed.models)] == [
+        "adam", "adam_wide"]
+
+
+def test_without_models_the_study_is_the_series() -> None:
+    parsed = parse_study("[study]\nfolds = 4\n")
+    assert parsed.models is None and parsed.settings == {"folds": 4}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[study]\nfold = 3\n", "unknown key 'fold' in [study]"),
+        ("[runs]\n", "unknown table 'runs'"),
+        ("[[models]]\nname = 'x'\nlr = 0.1\n", "model 'x' is not in the default series, "
+         "so it needs optimizer"),
+        ("[[models]]\nname = 'adam'\nrate = 0.1\n", "unknown key 'rate' in model 'adam'"),
+        ("[[models]]\nname = 'adam'\nlr = -1.0\n", "model 'adam': lr must be a positive number"),
+        ("[[models]]\nname = 'n'\noptimizer = 'lbfgs'\nlr = 0.1\n", "optimizer must be one of"),
+        ("[study\n", "not valid TOML"),
+        ("models = []\n", "models must be a non-empty array of tables"),
+    ],
+)
+def test_bad_files_are_refused_with_the_reason(text: str, message: str) -> None:
+    with pytest.raises((DataError, DomainError), match=message.replace("[", r"\[")):
+        parse_study(text)
+
+
+def test_bad_settings_are_refused() -> None:
+    with pytest.raises(DomainError, match="folds must be an integer >= 2, got 1"):
+        StudySettings(**parse_study("[study]\nfolds = 1\n").settings)
+
+
+def test_missing_file_and_missing_toml_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(DataError, match="--study: no such file"):
+        load_study_file(tmp_path / "absent.toml")
+    # Python 3.10 without tomli: a clear message with an install line.
+    monkeypatch.setitem(sys.modules, "tomllib", None)
+    monkeypatch.setitem(sys.modules, "tomli", None)
+    with pytest.raises(ImportError, match=r'needs tomli: pip install "tomli>=2"'):
+        parse_study("[study]\n")
