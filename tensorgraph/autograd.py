@@ -311,7 +311,7 @@ def _new_tensor(
     """
     t = Tensor.__new__(Tensor)
     t._data = data
-    t.grad = None
+    t._grad = None
     t._requires_grad = requires_grad
     t._node = node
     t._vc = [0, 0] if vc is None else vc
@@ -344,9 +344,17 @@ def _saved_param(value: Any) -> Any:
     theirs after the forward), Tensors as a copy of their array, numpy scalars as Python
     scalars (weak, like a Python number: they take the tensor's dtype)."""
     if isinstance(value, np.ndarray):
-        return value.copy()
+        # a 0-d array is a number: weak like one, so a float64 slope keeps a float32 graph
+        return value.item() if value.ndim == 0 and value.dtype.kind in "biuf" else value.copy()
     if isinstance(value, Tensor):
-        return value._data.copy()
+        if value._requires_grad:
+            raise TypeError(
+                f"a tensor that requires grad (shape {value.shape}) was passed as a parameter "
+                f"of an op, which carries no gradient to it; pass a number or an array, or "
+                f".detach() it to drop its gradient on purpose"
+            )
+        data = value._data
+        return data.item() if data.ndim == 0 and data.dtype.kind in "biuf" else data.copy()
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, tuple):
@@ -461,6 +469,11 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
                 )
         elif kind == "c":
             raise DTypeError(_complex_message(op.name, i))
+        elif kind not in "biu":  # object, string, bytes, datetime: numpy would convert them
+            raise TypeError(
+                f"{op.name}: argument {i} is an array of {data.dtype} (shape {data.shape}); "
+                f"tensorgraph computes with numbers: convert it explicitly first"
+            )
         elif i not in nondiff:
             cast_ints = True
         arrays.append(data)
@@ -764,7 +777,7 @@ def run_backward(
 
 
 def _accumulate_grad(t: Tensor, g: Any, create_graph: bool, adopted: set[int]) -> None:
-    """Add ``g`` into ``t.grad``: in place into a buffer ``t`` owns, or as a graph.
+    """Add ``g`` into ``t._grad``: in place into a buffer ``t`` owns, or as a graph.
 
     ``adopted`` holds the ids of arrays (and, with ``create_graph``, Tensors) that this
     backward has already handed to a ``.grad`` or that the caller owns (the seeds): such a
@@ -777,18 +790,18 @@ def _accumulate_grad(t: Tensor, g: Any, create_graph: bool, adopted: set[int]) -
         elif g_t._node is None or id(g_t) in adopted:
             g_t = g_t * 1.0  # a new tensor in the same graph, so the buffers stay apart
         adopted.add(id(g_t))
-        t.grad = g_t if t.grad is None else t.grad + g_t
+        t._grad = g_t if t._grad is None else t._grad + g_t
         return
     data = g._data if isinstance(g, Tensor) else g
-    if t.grad is None or t.grad._node is not None:
+    if t._grad is None or t._grad._node is not None:
         # adopt an array no one else holds (base None: not a view); copy anything else
         if not (isinstance(data, np.ndarray) and data.base is None and data.flags.writeable
                 and id(data) not in adopted):
             data = np.array(data, dtype=t.dtype)
         adopted.add(id(data))
-        t.grad = _new_tensor(data, False, None) if t.grad is None else t.grad + data
+        t._grad = _new_tensor(data, False, None) if t._grad is None else t._grad + data
     else:
-        grad = t.grad
+        grad = t._grad
         np.add(grad._data, data, out=grad._data)
         grad._vc[0] += 1  # a graph that saved this .grad must not read the new sum
 

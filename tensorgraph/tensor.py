@@ -44,14 +44,14 @@ class Tensor:
         Whether gradients flow to this tensor.
     """
 
-    __slots__ = ("__weakref__", "_data", "_node", "_requires_grad", "_vc", "grad")
+    __slots__ = ("__weakref__", "_data", "_grad", "_node", "_requires_grad", "_vc")
     __array_priority__ = 1000.0
 
     _data: np.ndarray
     _node: autograd.Node | None
     #: the storage's version counter ``[writes, shared]``, shared by tensors sharing memory
     _vc: list[int]
-    grad: Tensor | None
+    _grad: Tensor | None
     _requires_grad: bool
 
     def __init__(
@@ -60,7 +60,7 @@ class Tensor:
         self._data = _as_array(data, dtype)
         self._node = None
         self._vc = [0, 0]
-        self.grad = None
+        self._grad = None
         self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -203,6 +203,29 @@ class Tensor:
             )
         self._requires_grad = bool(requires_grad)
         return self
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient (filled by ``backward()``), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        # checked as PyTorch checks it: a later backward accumulates into this buffer
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad: assigned grad must be a Tensor or None, got "
+                                f"{type(value).__name__}")
+            if value.shape != self.shape:
+                raise ShapeError(f"grad: assigned grad has shape {value.shape}, but the "
+                                 f"tensor has shape {self.shape}")
+            if value.dtype != self.dtype:
+                raise DTypeError(f"grad: assigned grad has dtype {value.dtype}, but the "
+                                 f"tensor has dtype {self.dtype}")
+            if value is self or np.shares_memory(value._data, self._data):
+                raise GradientError("grad: a tensor cannot hold itself (or a view of its own "
+                                    "array) as its gradient; assign a copy")
+        self._grad = value
 
     @property
     def requires_grad(self) -> bool:

@@ -328,6 +328,7 @@ class Module:
                 p.grad = None
             else:
                 p.grad._data.fill(0)
+                p.grad._bump_version()  # a graph that read this .grad must not run on 0
 
     def to(self, dtype: DTypeLike) -> Module:
         """Cast every floating parameter and buffer to ``dtype`` in place; return ``self``.

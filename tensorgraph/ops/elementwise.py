@@ -788,8 +788,11 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     """Leaky ReLU; see :class:`LeakyRelu`."""
-    if type(x) not in _PLAIN_OPERANDS or type(negative_slope) not in _PLAIN_OPERANDS:
+    if type(x) not in _PLAIN_OPERANDS or type(negative_slope) not in (float, int):
         check_args("leaky_relu", x, negative_slope)
+        if np.ndim(getattr(negative_slope, "_data", negative_slope)) != 0:
+            raise TypeError(f"leaky_relu: negative_slope must be a number (as in PyTorch), got "
+                            f"an array of shape {np.shape(negative_slope)}")
     return LeakyRelu.apply(x, negative_slope=negative_slope)
 
 

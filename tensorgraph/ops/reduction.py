@@ -143,7 +143,10 @@ class Var(Op):
 
 
 def _extremum_vjp(grad: Any, out: Any, x: Any, axis: tuple[int, ...], keepdims: bool) -> Any:
-    winners = x == unreduce(out, x.shape, axis, keepdims)
+    extreme = unreduce(out, x.shape, axis, keepdims)
+    # a NaN is the extremum of its slice (numpy propagates it): it gets the gradient, as in
+    # PyTorch, rather than no element at all
+    winners = np.logical_or(x == extreme, np.logical_and(np.isnan(x), np.isnan(extreme)))
     count = np.sum(winners, axis=axis, keepdims=True).astype(x.dtype)
     return np.where(winners, unreduce(grad, x.shape, axis, keepdims) / count, 0)
 

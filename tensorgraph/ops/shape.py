@@ -513,6 +513,9 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: float =
     """Pad ``x`` with ``constant_values`` (numpy's ``pad_width`` forms); see :class:`Pad`."""
     if mode != "constant":
         raise ValueError(f"pad: only mode='constant' is supported, got mode={mode!r}")
+    if getattr(constant_values, "requires_grad", False):
+        raise TypeError("pad: constant_values is a tensor that requires grad, but pad carries "
+                        "no gradient to it; pass a number (or .detach() it)")
     ndim = len(_shape(x))
     if ndim == 0:
         raise ShapeError("pad: cannot pad a 0-d tensor (numpy.pad cannot either)")

@@ -198,6 +198,7 @@ class Optimizer:
                     p.grad = Tensor(np.zeros_like(p.grad._data))
                 else:
                     p.grad._data.fill(0)
+                    p.grad._bump_version()  # a graph that read this .grad must not run on 0
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient (parameters with ``grad=None`` are

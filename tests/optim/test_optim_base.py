@@ -169,10 +169,15 @@ def test_step_updates_in_place_and_reuses_its_buffers(cls: type[optim.Optimizer]
 def test_gradient_shape_and_dtype_are_checked() -> None:
     p = _param()
     opt = optim.Adam([p])
-    p.grad = tg.tensor(np.ones(4))
+    # refused already when assigned, as in PyTorch (the optimizer checks again at step())
+    with pytest.raises(ShapeError, match=r"assigned grad has shape \(4,\).*shape \(3,\)"):
+        p.grad = tg.tensor(np.ones(4))
+    with pytest.raises(DTypeError, match=r"assigned grad has dtype float32.*float64"):
+        p.grad = tg.tensor(np.ones(3, np.float32))
+    p._grad = tg.tensor(np.ones(4))  # past the setter: the optimizer's own check
     with pytest.raises(ShapeError, match=r"gradient of shape \(4,\).*shape \(3,\)"):
         opt.step()
-    p.grad = tg.tensor(np.ones(3, np.float32))
+    p._grad = tg.tensor(np.ones(3, np.float32))
     with pytest.raises(DTypeError, match="float32 gradient for a float64 parameter"):
         opt.step()
 

@@ -403,3 +403,69 @@ def test_in_place_with_itself_as_the_operand_reads_the_old_value() -> None:
     t.sum().backward()
     np.testing.assert_array_equal(t.numpy(), [4.0, 16.0])
     np.testing.assert_array_equal(_grad(x), [8.0, 16.0])  # d(4 x^2)/dx
+
+
+# --------------------------------------------------------------------------- outside findings
+def test_zeroing_a_grad_in_place_is_seen_by_a_graph_that_read_it() -> None:
+    layer = tg.nn.Linear(2, 1, generator=0, dtype=np.float64)
+    layer(tg.tensor(np.ones((1, 2)))).sum().backward()
+    g = layer.weight.grad
+    assert g is not None
+    w = _leaf([3.0, 4.0])
+    uses = (w * g.reshape(2)).sum()
+    tg.optim.SGD(layer.parameters(), lr=0.1).zero_grad(set_to_none=False)
+    with pytest.raises(InPlaceModificationError):
+        uses.backward()
+    layer(tg.tensor(np.ones((1, 2)))).sum().backward()
+    uses = (w * layer.weight.grad.reshape(2)).sum()  # type: ignore[union-attr]
+    layer.zero_grad(set_to_none=False)
+    with pytest.raises(InPlaceModificationError):
+        uses.backward()
+
+
+@pytest.mark.parametrize("array", [
+    np.array([1, None, 3], dtype=object),
+    np.array(["1", "2", "3"]),
+    np.array(["2020-01-01"] * 3, dtype="datetime64[D]"),
+])
+def test_object_string_and_datetime_operands_are_refused(array: np.ndarray) -> None:
+    with pytest.raises(TypeError, match=str(array.dtype).replace("[", r"\[").replace("]", r"\]")):
+        _leaf([1.0, 2.0, 3.0]) + array
+
+
+def test_a_parameter_that_requires_grad_is_refused_not_dropped() -> None:
+    x = _leaf([-1.0, 2.0])
+    with pytest.raises(TypeError, match="requires grad"):
+        tg.leaky_relu(x, tg.tensor(0.1, requires_grad=True))
+    with pytest.raises(TypeError, match="requires grad"):
+        tg.pad(x, 1, constant_values=tg.tensor(2.5, requires_grad=True))
+
+
+def test_a_0d_array_slope_is_weak_like_a_number() -> None:
+    x = tg.tensor(np.array([-1.0, 2.0], dtype=np.float32), requires_grad=True)
+    y = tg.leaky_relu(x, np.array(0.1))
+    assert y.dtype == np.float32
+    y.sum().backward()
+    np.testing.assert_allclose(_grad(x), [0.1, 1.0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("reduce", [tg.max, tg.min])
+def test_a_nan_extremum_gets_the_gradient_as_in_pytorch(reduce: Any) -> None:
+    x = _leaf([1.0, np.nan, 2.0])
+    reduce(x).backward()
+    np.testing.assert_array_equal(_grad(x), [0.0, 1.0, 0.0])
+
+
+def test_assigning_a_grad_is_checked() -> None:
+    x = _leaf([1.0, 2.0])
+    with pytest.raises(ShapeError, match="assigned grad has shape"):
+        x.grad = tg.tensor(np.ones((2, 3)))
+    with pytest.raises(DTypeError, match="assigned grad has dtype"):
+        x.grad = tg.tensor(np.ones(2, dtype=np.float32))
+    with pytest.raises(GradientError, match="itself"):
+        x.grad = x
+    with pytest.raises(TypeError, match="Tensor or None"):
+        x.grad = np.ones(2)  # type: ignore[assignment]
+    x.grad = tg.tensor(np.ones(2))
+    (x * 2.0).sum().backward()
+    np.testing.assert_array_equal(_grad(x), [3.0, 3.0])
