@@ -316,6 +316,10 @@ class MLP(Sequential):
                               f"got {activation!r}")
         if output not in _OUTPUTS:
             raise DomainError(f"MLP: output must be one of {list(_OUTPUTS)}, got {output!r}")
+        if output in ("softmax", "log_softmax") and sizes[-1] == 1:
+            raise DomainError(f"MLP: a {output} over one output unit is constant (always "
+                              f"{'1' if output == 'softmax' else '0'}); use output='sigmoid' "
+                              f"for one unit, or two units for two classes")
         if init not in ("default", "kaiming", "xavier"):
             raise DomainError(f"MLP: init must be 'default', 'kaiming' or 'xavier', "
                               f"got {init!r}")

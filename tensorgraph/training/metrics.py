@@ -115,6 +115,11 @@ def _scores(output: Any, where: str) -> np.ndarray:
     scores = _array(output)
     if scores.ndim not in (1, 2):
         raise ShapeError(f"{where}: expected outputs of shape (n,) or (n, k), got {scores.shape}")
+    if scores.dtype.kind == "f" and not np.isfinite(scores).all():
+        # argmax would pick a NaN as the class, and a threshold would call it negative
+        bad = np.flatnonzero(~np.isfinite(scores).reshape(len(scores), -1).all(axis=1))
+        raise DomainError(f"{where}: the outputs of {len(bad)} sample(s) are not finite "
+                          f"(NaN or inf; first at row {int(bad[0])}): no class can be read")
     return scores
 
 

@@ -469,3 +469,18 @@ def test_assigning_a_grad_is_checked() -> None:
     x.grad = tg.tensor(np.ones(2))
     (x * 2.0).sum().backward()
     np.testing.assert_array_equal(_grad(x), [3.0, 3.0])
+
+
+def test_accuracy_refuses_outputs_that_are_not_finite() -> None:
+    from tensorgraph.errors import DomainError
+    from tensorgraph.training import accuracy
+
+    with pytest.raises(DomainError, match="not finite"):
+        accuracy(np.array([[np.nan, 0.9], [0.9, 0.1]]), np.array([0, 0]))
+
+
+def test_an_mlp_with_a_softmax_over_one_unit_is_refused() -> None:
+    from tensorgraph.errors import DomainError
+
+    with pytest.raises(DomainError, match="one output unit"):
+        tg.nn.MLP([3, 4, 1], output="softmax")
