@@ -480,6 +480,16 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _names_the_model(first: list[str], features: list[str]) -> bool:
+    """Whether a file's first line is a header naming (some of) the model's features."""
+    from .data._csv_text import is_number
+
+    cells = set(first)
+    if not features or not cells & set(features):
+        return False
+    return set(features) <= cells or not any(is_number(c) for c in first)
+
+
 def _prediction_features(
     args: argparse.Namespace, meta: dict[str, Any], n_features: int
 ) -> np.ndarray:
@@ -487,6 +497,7 @@ def _prediction_features(
     header name when the file and the model both have names, else by position."""
     from .data import inspect_csv, load_csv
     from .data._csv_columns import made_up_names, match_columns
+    from .data.csv import first_row
 
     features = [str(n) for n in meta.get("feature_names") or ()]
     label = meta.get("target_column")
@@ -498,12 +509,14 @@ def _prediction_features(
     if not path.is_file():
         raise UsageError(f"--data: no such file: {args.data}")
     header, delimiter = args.header, args.delimiter
-    n_columns, names = inspect_csv(path, header=header, delimiter=delimiter)
-    if names is None and header is None and named:
-        # A header of numbers ("1990,1991") reads as data; the model's names tell it apart.
-        _, first = inspect_csv(path, header=True, delimiter=delimiter)
-        if first is not None and set(features) <= set(first):
-            names, header = first, True
+    first = first_row(path, delimiter=delimiter)
+    if header is not False and _names_the_model(first, features):
+        # The first line names the model's features (in any order, some missing or extra):
+        # a header, even of numbers ("1990,1991"), matched by name, also for a model trained
+        # without a header (x0, x1, ...); match_columns refuses what cannot be matched.
+        n_columns, names, header, named = len(first), first, True, True
+    else:
+        n_columns, names = inspect_csv(path, header=header, delimiter=delimiter)
     if names is not None and named:
         positions = match_columns(str(path), names, features, label)
         column: int | str | None = label if label in names else None
@@ -550,13 +563,24 @@ def _predict(args: argparse.Namespace) -> int:
             + (f" ({', '.join(classes)})" if classes else "")
         )
     X = _prediction_features(args, meta, n_features)
-    logits = predict(model, scaler.transform(X).astype(dtype))
-    if logits.shape[1] == 1:
-        positive = 1.0 / (1.0 + np.exp(-logits[:, 0].astype(np.float64)))
-        probabilities = np.stack([1.0 - positive, positive], axis=1)
-    else:
-        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-        probabilities = shifted / shifted.sum(axis=1, keepdims=True)
+    # Inputs far outside the training range overflow (in float32 first): the warnings are
+    # replaced by the check below, which names the rows.
+    with np.errstate(all="ignore"):
+        logits = np.asarray(predict(model, scaler.transform(X).astype(dtype)), np.float64)
+        bad = np.flatnonzero(~np.isfinite(logits).all(axis=1))
+        if bad.size:
+            listed = ", ".join(str(i + 1) for i in bad[:10]) + (", ..." if bad.size > 10 else "")
+            raise UsageError(
+                f"{args.data}: row{'s' * (bad.size > 1)} {listed}: the model's output is not "
+                f"finite (inputs too large for {np.dtype(dtype)}?); {bad.size} of {len(X)} "
+                "rows, no predictions written"
+            )
+        if logits.shape[1] == 1:
+            positive = 1.0 / (1.0 + np.exp(-logits[:, 0]))
+            probabilities = np.stack([1.0 - positive, positive], axis=1)
+        else:
+            shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+            probabilities = shifted / shifted.sum(axis=1, keepdims=True)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["row", "prediction", *(f"p_{name}" for name in classes)])

@@ -23,12 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from ._csv_text import Row, delimiter_hint, is_number
+from ._csv_text import MISSING_VALUES, Row, delimiter_hint, is_number
 
 __all__ = ["MISSING_VALUES", "LabelError", "column_name", "label_classes", "parse_features"]
 
-#: Cells read as a missing value (compared case-insensitively after stripping blanks).
-MISSING_VALUES = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 
 _INFINITE = re.compile(r"[+-]?inf(inity)?", re.IGNORECASE)
 _INTEGER = re.compile(r"[+-]?[0-9]+")

@@ -21,7 +21,7 @@ from ._csv_parse import MISSING_VALUES, column_name
 from ._csv_text import DELIMITERS, Layout, delimiter_hint, is_number, layout
 from .datasets import Bunch
 
-__all__ = ["MISSING_VALUES", "inspect_csv", "load_csv"]
+__all__ = ["MISSING_VALUES", "first_row", "inspect_csv", "load_csv"]
 
 
 def _resolve_target(target: int | str, names: list[str] | None, n_columns: int, path: Path) -> int:
@@ -192,3 +192,10 @@ def inspect_csv(
     _check_options(delimiter, None)
     lay = layout(Path(path), header, delimiter, None)
     return lay.n_columns, lay.names
+
+
+def first_row(path: str | os.PathLike[str], *, delimiter: str | None = None) -> list[str]:
+    """The cells of the first non-blank line of a CSV file, header or data, as read (with
+    the same delimiter sniffing as :func:`load_csv`; a trailing delimiter dropped)."""
+    _check_options(delimiter, None)
+    return layout(Path(path), False, delimiter, None).first
