@@ -510,6 +510,7 @@ def _prediction_features(
         raise UsageError(f"--data: no such file: {args.data}")
     header, delimiter = args.header, args.delimiter
     first = first_row(path, delimiter=delimiter)
+    names: list[str] | None
     if header is not False and _names_the_model(first, features):
         # The first line names the model's features (in any order, some missing or extra):
         # a header, even of numbers ("1990,1991"), matched by name, also for a model trained
