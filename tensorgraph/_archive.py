@@ -15,6 +15,7 @@ CRC of every entry is verified, object (pickled) arrays are refused, and any fla
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import secrets
@@ -67,6 +68,12 @@ def _fsync_directory(directory: Path) -> None:
 def write_npz(path: str | os.PathLike[str], arrays: Mapping[str, Any]) -> None:
     """Write ``arrays`` as an uncompressed ``.npz`` to ``path``, atomically (see above)."""
     target = Path(os.path.realpath(path))  # a symlink (chain) is followed to its target
+    # Said here, naming what the caller gave: else the error would name the hidden
+    # temporary file (or come from the rename, after the whole archive was written).
+    if target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, f"save: {path} is a directory, not a file")
+    if not target.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, f"save: no such directory: {target.parent}")
     try:
         mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:

@@ -20,6 +20,7 @@ import contextlib
 import csv
 import importlib.util
 import io
+import itertools
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -68,7 +69,7 @@ def _non_negative_int(text: str) -> int:
 
 def _hidden(text: str) -> tuple[int, ...]:
     try:
-        sizes = tuple(int(part) for part in text.split(",") if part.strip())
+        sizes = tuple(int(part) for part in text.split(","))  # "3,,2" is not 3,2: refused
     except ValueError:
         sizes = ()
     if not sizes or min(sizes) < 1:
@@ -453,15 +454,56 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_PARAMETERS = 2**31
+
+
+def _check_model_size(n_features: int, hidden: Sequence[int], n_classes: int) -> None:
+    """Refuse, before allocating anything, a model too large to build (--hidden 10**8,10**8
+    would need 8 * 10**16 bytes): one line, not a MemoryError traceback."""
+    sizes = [n_features, *hidden, n_classes]
+    count = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+    if count > MAX_PARAMETERS:
+        raise UsageError(
+            f"--hidden {','.join(map(str, hidden))}: the model would have {count:.3g} "
+            f"parameters ({n_features} features, {n_classes} classes); at most "
+            f"{MAX_PARAMETERS:.3g} are allowed"
+        )
+
+
+def _check_save(save: str | None) -> None:
+    """Make sure the model can be saved before any training starts."""
+    if save is None:
+        return
+    import os
+
+    path = Path(save)
+    if path.is_dir():
+        raise UsageError(f"--save: {save} is a directory; give a file name such as model.npz")
+    directory = path.parent
+    if not directory.is_dir():
+        raise UsageError(f"--save: no such directory: {directory}")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise UsageError(f"--save: cannot write to the directory {directory}")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UsageError(f"--save: cannot overwrite {save} (no permission)")
+
+
 def _train(args: argparse.Namespace) -> int:
     from . import study
     from .serialization import save_model
 
     (spec,) = study.select([args.model])
+    _check_save(args.save)
     bunch = _load_data(args.data, args.target, header=args.header, delimiter=args.delimiter)
     split = study.prepare(bunch, seed=args.seed)
+    _check_model_size(split.n_features, args.hidden, split.n_classes)
     print(f"{_describe(split)}; model {spec.label}; seed {args.seed}", flush=True)
-    run = study.train_one(spec, split, _config(args, progress=not args.no_progress))
+    try:
+        run = study.train_one(spec, split, _config(args, progress=not args.no_progress))
+    except MemoryError:
+        raise UsageError(
+            f"--hidden {','.join(map(str, args.hidden))}: not enough memory to train this model"
+        ) from None
     print(study.format_table([run]))
     if args.save:
         metadata = {

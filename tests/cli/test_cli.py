@@ -160,6 +160,13 @@ BAD = [
     (("compare", "--data", "{words}", "--target", "label"), "no column named 'label'"),
     (("compare", "--data", "{words}", "--target", "7"), "index 7 is out of range for 3 columns"),
     (("train", "--model", "nope"), "unknown model 'nope'"),
+    (("train", "--hidden", "3,,2"), "--hidden: expected comma-separated positive"),
+    (("train", "--hidden", "3,2,"), "--hidden: expected comma-separated positive"),
+    (("train", "--hidden", "100000000,100000000", "--epochs", "1"),
+     "--hidden 100000000,100000000: the model would have 1e+16 parameters (30 features, "
+     "2 classes); at most 2.15e+09 are allowed"),
+    (("train", "--save", "{tmp}/missing/x.npz"), "--save: no such directory: {tmp}/missing"),
+    (("train", "--save", "{tmp}"), "--save: {tmp} is a directory; give a file name"),
     (("predict", "--data", "x.csv"), "the following arguments are required: --model"),
     (("predict", "--model", "absent.npz", "--data", "digits"), "no such file: absent.npz"),
     (("predict", "--model", "{truncated}", "--data", "digits"), "is not a complete tensorgraph"),
@@ -174,12 +181,13 @@ BAD = [
 def test_bad_input_is_one_line_and_exit_2(
     tmp_path: Path, args: tuple[str, ...], message: str
 ) -> None:
-    files = _bad_files(tmp_path)
+    files = {**_bad_files(tmp_path), "tmp": str(tmp_path)}
     result = run(*(a.format(**files) for a in args), cwd=tmp_path)
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
+    assert result.stdout == ""  # refused before any training: nothing printed, nothing lost
     lines = result.stderr.strip().splitlines()
-    assert message in lines[-1]
+    assert message.format(**files) in lines[-1]
     assert len(lines) == 1 or (not args and lines[0].startswith("usage:"))
 
 
