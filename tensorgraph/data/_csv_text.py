@@ -22,6 +22,7 @@ __all__ = [
     "Layout",
     "Row",
     "delimiter_hint",
+    "is_missing",
     "is_number",
     "layout",
     "open_text",
@@ -53,6 +54,10 @@ def rows_of(handle: IO[str], delimiter: str, path: Path) -> Iterator[Row]:
     try:
         for cells in reader:
             stripped = [cell.strip() for cell in cells]
+            if line == 1 and stripped:
+                # utf-8-sig drops one byte-order mark; a file saved twice by a BOM-adding
+                # editor has more, which would stay in the first column's name.
+                stripped[0] = stripped[0].lstrip("\ufeff").strip()
             # Empty and blank-only lines carry no record: skipped, wherever they are (as
             # numpy.loadtxt and pandas do), so both readers agree on every file.
             if stripped and (len(stripped) > 1 or stripped[0]):
@@ -113,10 +118,19 @@ def sniff(path: Path) -> str:
     return best
 
 
+_HINTED = (*DELIMITERS, "|", " ")  # not sniffed, but named when a file seems to use them
+
+
+def is_missing(cell: str) -> bool:
+    """Whether ``cell`` is a missing-value marker (``''``, ``NA``, ``nan``, ``-nan``, ...)."""
+    lowered = cell.lower()
+    return lowered in MISSING_VALUES or lowered in ("+nan", "-nan")
+
+
 def delimiter_hint(cells: list[str], delimiter: str) -> str:
     """A note for an error message when ``cells`` look split with another delimiter."""
     text = "".join(cells)
-    for other in DELIMITERS:
+    for other in _HINTED:
         if other != delimiter and other in text:
             return (
                 f" (the file seems to use {other!r} as its delimiter, not {delimiter!r}: pass "
@@ -147,7 +161,7 @@ _ASK = "pass header=True (--header) or header=False (--no-header)"
 
 def _kind(cell: str) -> str:
     """``missing``, ``number``, ``junk`` (not a number but starts like one) or ``name``."""
-    if cell.lower() in MISSING_VALUES:
+    if is_missing(cell):
         return "missing"
     if is_number(cell):
         return "number"
@@ -180,7 +194,7 @@ def _detect_header(
     # Numbers and names: the names are labels of a data row, unless a name sits above a
     # number of the next row (a feature column never holds a word): then it is unsure.
     if second is not None and any(
-        k == "name" and is_number(b) for k, b in zip(kinds, second, strict=False)
+        k == "name" and _kind(b) == "number" for k, b in zip(kinds, second, strict=False)
     ):
         raise DataError(
             f"{where}: is this line a header? It mixes numbers and names "

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 import numpy as np
@@ -339,3 +340,32 @@ def test_the_fast_path_reads_clean_files_and_agrees_with_the_careful_reader(
     np.testing.assert_array_equal(fast.target, careful.target)  # type: ignore[arg-type]
     assert fast.target_names == careful.target_names
     assert fast.feature_names == careful.feature_names
+
+
+@pytest.mark.parametrize("cell", ["-nan", "+NaN", "nan"])
+def test_a_signed_nan_is_a_missing_value_not_an_overflow(tmp_path: Path, cell: str) -> None:
+    path = _write(tmp_path, f"1,{cell},a\n3,4,b\n")  # '-nan' was said to overflow float64
+    message = rf"line 1, column 2: missing value \('{re.escape(cell)}'\) \(not a number\)$"
+    with pytest.raises(DataError, match=message):
+        load_csv(path)
+    with pytest.raises(DataError, match=r"line 2, column 3: missing label"):
+        load_csv(_write(tmp_path, f"1,2,a\n3,4,{cell}\n5,6,b\n"))
+
+
+@pytest.mark.parametrize("delimiter", ["|", " "])
+def test_a_pipe_or_space_separated_file_gets_a_delimiter_hint(
+    tmp_path: Path, delimiter: str
+) -> None:
+    path = _write(tmp_path, "1|2|a\n3|4|b\n".replace("|", delimiter))
+    with pytest.raises(DataError, match=rf"only the target column.*delimiter={delimiter!r}"):
+        load_csv(path)
+    assert load_csv(path, delimiter=delimiter).data.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
+@pytest.mark.parametrize("text", ["p,q,y\n1,2,a\n3,4,b\n", "1,2,a\n3,4,b\n"])
+def test_every_leading_byte_order_mark_is_dropped(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"\xef\xbb\xbf" * 3 + text.encode())
+    bunch = load_csv(path)
+    assert bunch.data.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert bunch.feature_names == (("p", "q") if text[0] == "p" else ("x0", "x1"))
