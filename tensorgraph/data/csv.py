@@ -21,7 +21,7 @@ from ._csv_parse import MISSING_VALUES, column_name
 from ._csv_text import DELIMITERS, Layout, delimiter_hint, is_number, layout
 from .datasets import Bunch
 
-__all__ = ["MISSING_VALUES", "first_row", "inspect_csv", "load_csv"]
+__all__ = ["MISSING_VALUES", "inspect_csv", "load_csv"]
 
 
 def _resolve_target(target: int | str, names: list[str] | None, n_columns: int, path: Path) -> int:
