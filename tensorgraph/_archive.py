@@ -15,6 +15,7 @@ CRC of every entry is verified, object (pickled) arrays are refused, and any fla
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import secrets
@@ -67,6 +68,12 @@ def _fsync_directory(directory: Path) -> None:
 def write_npz(path: str | os.PathLike[str], arrays: Mapping[str, Any]) -> None:
     """Write ``arrays`` as an uncompressed ``.npz`` to ``path``, atomically (see above)."""
     target = Path(os.path.realpath(path))  # a symlink (chain) is followed to its target
+    # Said here, naming what the caller gave: else the error would name the hidden
+    # temporary file (or come from the rename, after the whole archive was written).
+    if target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, f"save: {path} is a directory, not a file")
+    if not target.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, f"save: no such directory: {target.parent}")
     try:
         mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:
@@ -160,29 +167,41 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
         For anything wrong with the file, with what it is.
     OSError
         For a file that cannot be opened (missing, a directory, no permission), unchanged.
+        Once open, every failure is an :class:`ArchiveError`.
     """
     length = path.stat().st_size
     with open(path, "rb") as handle:
-        if handle.read(6) == b"\x93NUMPY":
-            raise ArchiveError("is a single .npy array, not a tensorgraph .npz file")
-        handle.seek(0)
         try:
-            archive = zipfile.ZipFile(handle)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as exc:
-            raise ArchiveError(f"is not a zip archive: {exc}") from None
-        with archive:
-            arrays: dict[str, np.ndarray] = {}
-            for info in archive.infolist():
-                if not info.filename.endswith(".npy"):
-                    raise ArchiveError(f"has an entry {info.filename!r} that is not an array")
-                key = info.filename[: -len(".npy")]
-                if key in arrays:
-                    raise ArchiveError(f"has the entry {info.filename!r} twice")
-                try:
-                    arrays[key] = _entry(archive, info, length)
-                except ArchiveError:
-                    raise
-                except (zipfile.BadZipFile, EOFError, ValueError, OSError,
-                        NotImplementedError, OverflowError) as exc:  # fmt: skip
-                    raise ArchiveError(f"has a damaged entry {info.filename!r}: {exc}") from None
+            return _read_archive(handle, length)
+        except ArchiveError:
+            raise
+        except Exception as exc:
+            # A damaged byte can surface from any layer numpy and zipfile use (a tokenizer
+            # error in an .npy header, "zip file version 10.9", "encrypted"): all of them say
+            # the same thing, that the file is damaged.
+            raise ArchiveError(f"is damaged ({type(exc).__name__}: {exc})") from None
+
+
+def _read_archive(handle: IO[bytes], length: int) -> dict[str, np.ndarray]:
+    if handle.read(6) == b"\x93NUMPY":
+        raise ArchiveError("is a single .npy array, not a tensorgraph .npz file")
+    handle.seek(0)
+    try:
+        archive = zipfile.ZipFile(handle)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as exc:
+        raise ArchiveError(f"is not a zip archive: {exc}") from None
+    with archive:
+        arrays: dict[str, np.ndarray] = {}
+        for info in archive.infolist():
+            if not info.filename.endswith(".npy"):
+                raise ArchiveError(f"has an entry {info.filename!r} that is not an array")
+            key = info.filename[: -len(".npy")]
+            if key in arrays:
+                raise ArchiveError(f"has the entry {info.filename!r} twice")
+            try:
+                arrays[key] = _entry(archive, info, length)
+            except ArchiveError:
+                raise
+            except Exception as exc:
+                raise ArchiveError(f"has a damaged entry {info.filename!r}: {exc}") from None
     return arrays

@@ -20,6 +20,7 @@ import contextlib
 import csv
 import importlib.util
 import io
+import itertools
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -68,7 +69,7 @@ def _non_negative_int(text: str) -> int:
 
 def _hidden(text: str) -> tuple[int, ...]:
     try:
-        sizes = tuple(int(part) for part in text.split(",") if part.strip())
+        sizes = tuple(int(part) for part in text.split(","))  # "3,,2" is not 3,2: refused
     except ValueError:
         sizes = ()
     if not sizes or min(sizes) < 1:
@@ -453,15 +454,56 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_PARAMETERS = 2**31
+
+
+def _check_model_size(n_features: int, hidden: Sequence[int], n_classes: int) -> None:
+    """Refuse, before allocating anything, a model too large to build (--hidden 10**8,10**8
+    would need 8 * 10**16 bytes): one line, not a MemoryError traceback."""
+    sizes = [n_features, *hidden, n_classes]
+    count = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+    if count > MAX_PARAMETERS:
+        raise UsageError(
+            f"--hidden {','.join(map(str, hidden))}: the model would have {count:.3g} "
+            f"parameters ({n_features} features, {n_classes} classes); at most "
+            f"{MAX_PARAMETERS:.3g} are allowed"
+        )
+
+
+def _check_save(save: str | None) -> None:
+    """Make sure the model can be saved before any training starts."""
+    if save is None:
+        return
+    import os
+
+    path = Path(save)
+    if path.is_dir():
+        raise UsageError(f"--save: {save} is a directory; give a file name such as model.npz")
+    directory = path.parent
+    if not directory.is_dir():
+        raise UsageError(f"--save: no such directory: {directory}")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise UsageError(f"--save: cannot write to the directory {directory}")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UsageError(f"--save: cannot overwrite {save} (no permission)")
+
+
 def _train(args: argparse.Namespace) -> int:
     from . import study
     from .serialization import save_model
 
     (spec,) = study.select([args.model])
+    _check_save(args.save)
     bunch = _load_data(args.data, args.target, header=args.header, delimiter=args.delimiter)
     split = study.prepare(bunch, seed=args.seed)
+    _check_model_size(split.n_features, args.hidden, split.n_classes)
     print(f"{_describe(split)}; model {spec.label}; seed {args.seed}", flush=True)
-    run = study.train_one(spec, split, _config(args, progress=not args.no_progress))
+    try:
+        run = study.train_one(spec, split, _config(args, progress=not args.no_progress))
+    except MemoryError:
+        raise UsageError(
+            f"--hidden {','.join(map(str, args.hidden))}: not enough memory to train this model"
+        ) from None
     print(study.format_table([run]))
     if args.save:
         metadata = {
@@ -480,6 +522,16 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _names_the_model(first: list[str], features: list[str]) -> bool:
+    """Whether a file's first line is a header naming (some of) the model's features."""
+    from .data._csv_text import is_number
+
+    cells = set(first)
+    if not features or not cells & set(features):
+        return False
+    return set(features) <= cells or not any(is_number(c) for c in first)
+
+
 def _prediction_features(
     args: argparse.Namespace, meta: dict[str, Any], n_features: int
 ) -> np.ndarray:
@@ -487,6 +539,7 @@ def _prediction_features(
     header name when the file and the model both have names, else by position."""
     from .data import inspect_csv, load_csv
     from .data._csv_columns import made_up_names, match_columns
+    from .data.csv import first_row
 
     features = [str(n) for n in meta.get("feature_names") or ()]
     label = meta.get("target_column")
@@ -498,12 +551,15 @@ def _prediction_features(
     if not path.is_file():
         raise UsageError(f"--data: no such file: {args.data}")
     header, delimiter = args.header, args.delimiter
-    n_columns, names = inspect_csv(path, header=header, delimiter=delimiter)
-    if names is None and header is None and named:
-        # A header of numbers ("1990,1991") reads as data; the model's names tell it apart.
-        _, first = inspect_csv(path, header=True, delimiter=delimiter)
-        if first is not None and set(features) <= set(first):
-            names, header = first, True
+    first = first_row(path, delimiter=delimiter)
+    names: list[str] | None
+    if header is not False and _names_the_model(first, features):
+        # The first line names the model's features (in any order, some missing or extra):
+        # a header, even of numbers ("1990,1991"), matched by name, also for a model trained
+        # without a header (x0, x1, ...); match_columns refuses what cannot be matched.
+        n_columns, names, header, named = len(first), first, True, True
+    else:
+        n_columns, names = inspect_csv(path, header=header, delimiter=delimiter)
     if names is not None and named:
         positions = match_columns(str(path), names, features, label)
         column: int | str | None = label if label in names else None
@@ -550,13 +606,24 @@ def _predict(args: argparse.Namespace) -> int:
             + (f" ({', '.join(classes)})" if classes else "")
         )
     X = _prediction_features(args, meta, n_features)
-    logits = predict(model, scaler.transform(X).astype(dtype))
-    if logits.shape[1] == 1:
-        positive = 1.0 / (1.0 + np.exp(-logits[:, 0].astype(np.float64)))
-        probabilities = np.stack([1.0 - positive, positive], axis=1)
-    else:
-        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-        probabilities = shifted / shifted.sum(axis=1, keepdims=True)
+    # Inputs far outside the training range overflow (in float32 first): the warnings are
+    # replaced by the check below, which names the rows.
+    with np.errstate(all="ignore"):
+        logits = np.asarray(predict(model, scaler.transform(X).astype(dtype)), np.float64)
+        bad = np.flatnonzero(~np.isfinite(logits).all(axis=1))
+        if bad.size:
+            listed = ", ".join(str(i + 1) for i in bad[:10]) + (", ..." if bad.size > 10 else "")
+            raise UsageError(
+                f"{args.data}: row{'s' * (bad.size > 1)} {listed}: the model's output is not "
+                f"finite (inputs too large for {np.dtype(dtype)}?); {bad.size} of {len(X)} "
+                "rows, no predictions written"
+            )
+        if logits.shape[1] == 1:
+            positive = 1.0 / (1.0 + np.exp(-logits[:, 0]))
+            probabilities = np.stack([1.0 - positive, positive], axis=1)
+        else:
+            shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+            probabilities = shifted / shifted.sum(axis=1, keepdims=True)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["row", "prediction", *(f"p_{name}" for name in classes)])

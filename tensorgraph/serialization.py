@@ -186,8 +186,16 @@ def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nd
     source = Path(path)
     if not source.exists():
         raise FileNotFoundError(f"load: no such file: {source}")
+    if source.is_dir():
+        raise SerializationError(f"load: {source} is a directory, not a tensorgraph file")
     try:
         arrays = read_npz(source)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"load: no such file: {source}") from None
+    except OSError as exc:  # no permission, a device, an I/O error: the file cannot be read
+        raise SerializationError(
+            f"load: cannot read {source}: {exc.strerror or type(exc).__name__}"
+        ) from None
     except ArchiveError as exc:
         text = str(exc)
         if text.startswith("is a single .npy"):

@@ -23,12 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from ._csv_text import Row, delimiter_hint, is_number
+from ._csv_text import MISSING_VALUES, Row, delimiter_hint, is_missing, is_number
 
 __all__ = ["MISSING_VALUES", "LabelError", "column_name", "label_classes", "parse_features"]
 
-#: Cells read as a missing value (compared case-insensitively after stripping blanks).
-MISSING_VALUES = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 
 _INFINITE = re.compile(r"[+-]?inf(inity)?", re.IGNORECASE)
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -59,8 +57,9 @@ def _feature_error(path: Path, line: int, j: int, names: Sequence[str] | None, t
 
 def _check_cell(cell: str, where: tuple[Path, int, int, Sequence[str] | None], delim: str) -> None:
     path, line, j, names = where
-    if cell.lower() in MISSING_VALUES:
-        raise DataError(_feature_error(path, line, j, names, f"missing value ({cell!r})"))
+    if is_missing(cell):
+        text = " (not a number)" if cell.lower().endswith("nan") else ""
+        raise DataError(_feature_error(path, line, j, names, f"missing value ({cell!r}){text}"))
     if _INFINITE.fullmatch(cell):
         raise DataError(
             _feature_error(
@@ -142,7 +141,7 @@ def label_classes(values: Sequence[str]) -> tuple[dict[str, int], tuple[str, ...
     otherwise words in sorted order. Raises :class:`LabelError` for a missing or a
     non-integral label."""
     for value in values:
-        if value.lower() in MISSING_VALUES:
+        if is_missing(value):
             raise LabelError(value, f"missing label ({value!r})")
     if values and all(is_number(v) and not _INFINITE.fullmatch(v) for v in values):
         keys: dict[str, int] = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv as _csv
 import gzip
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +18,11 @@ from ..errors import DataError
 
 __all__ = [
     "DELIMITERS",
+    "MISSING_VALUES",
     "Layout",
     "Row",
     "delimiter_hint",
+    "is_missing",
     "is_number",
     "layout",
     "open_text",
@@ -51,6 +54,10 @@ def rows_of(handle: IO[str], delimiter: str, path: Path) -> Iterator[Row]:
     try:
         for cells in reader:
             stripped = [cell.strip() for cell in cells]
+            if line == 1 and stripped:
+                # utf-8-sig drops one byte-order mark; a file saved twice by a BOM-adding
+                # editor has more, which would stay in the first column's name.
+                stripped[0] = stripped[0].lstrip("\ufeff").strip()
             # Empty and blank-only lines carry no record: skipped, wherever they are (as
             # numpy.loadtxt and pandas do), so both readers agree on every file.
             if stripped and (len(stripped) > 1 or stripped[0]):
@@ -111,10 +118,19 @@ def sniff(path: Path) -> str:
     return best
 
 
+_HINTED = (*DELIMITERS, "|", " ")  # not sniffed, but named when a file seems to use them
+
+
+def is_missing(cell: str) -> bool:
+    """Whether ``cell`` is a missing-value marker (``''``, ``NA``, ``nan``, ``-nan``, ...)."""
+    lowered = cell.lower()
+    return lowered in MISSING_VALUES or lowered in ("+nan", "-nan")
+
+
 def delimiter_hint(cells: list[str], delimiter: str) -> str:
     """A note for an error message when ``cells`` look split with another delimiter."""
     text = "".join(cells)
-    for other in DELIMITERS:
+    for other in _HINTED:
         if other != delimiter and other in text:
             return (
                 f" (the file seems to use {other!r} as its delimiter, not {delimiter!r}: pass "
@@ -137,14 +153,66 @@ class Layout:
     trailing: bool  # every row ends with an empty field (a trailing delimiter): dropped
 
 
-def _detect_header(first: list[str], second: list[str] | None, target: object) -> bool:
+#: Cells read as a missing value (compared case-insensitively after stripping blanks).
+MISSING_VALUES = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
+_NUMBER_LIKE = re.compile(r"[+-]?\.?[0-9]")  # "2x", "1,5" split: a mistyped number, not a name
+_ASK = "pass header=True (--header) or header=False (--no-header)"
+
+
+def _kind(cell: str) -> str:
+    """``missing``, ``number``, ``junk`` (not a number but starts like one) or ``name``."""
+    if is_missing(cell):
+        return "missing"
+    if is_number(cell):
+        return "number"
+    return "junk" if _NUMBER_LIKE.match(cell) else "name"
+
+
+def _detect_header(
+    first: list[str], second: list[str] | None, target: object, where: str
+) -> bool:
+    """Whether the first row is a header, or a :class:`DataError` when it cannot be told.
+
+    A header's cells look like names: non-empty, not numbers, not missing-value markers. A
+    row with a number is data, and an empty, missing or mistyped cell beside the numbers is
+    an error in the data (reported on its line), never a reason to drop the row as a header.
+    """
     if isinstance(target, str) and target in first:
         return True  # the column asked for by name is named on the first line
-    if second is None:
-        return not any(is_number(c) for c in first)
-    # A header has a non-numeric cell above a numeric one: a label column may hold words,
-    # but a feature column never does. A first row of numbers only is data.
-    return any(not is_number(a) and is_number(b) for a, b in zip(first, second, strict=False))
+    kinds = [_kind(c) for c in first]
+    numbers = "number" in kinds
+    if not numbers and "missing" not in kinds:
+        return True  # names only (a repeated name is refused by the caller)
+    if numbers and ("missing" in kinds or "junk" in kinds):
+        return False  # data with an error in it: the parser names the cell
+    if not numbers:  # names beside empty or missing cells: a header with a hole, or bad data
+        blank = next(c for c, k in zip(first, kinds, strict=True) if k == "missing")
+        raise DataError(
+            f"{where}: is this line a header? It holds no number, but a cell {blank!r} is no "
+            f"column name either; {_ASK}"
+        )
+    # Numbers and names: the names are labels of a data row, unless a name sits above a
+    # number of the next row (a feature column never holds a word): then it is unsure.
+    if second is not None and any(
+        k == "name" and _kind(b) == "number" for k, b in zip(kinds, second, strict=False)
+    ):
+        raise DataError(
+            f"{where}: is this line a header? It mixes numbers and names "
+            f"({', '.join(repr(c) for c in first[:6])}{', ...' if len(first) > 6 else ''}); "
+            + _ASK
+        )
+    return False
+
+
+def _refuse_repeated_names(names: list[str], where: str) -> None:
+    seen: dict[str, int] = {}
+    for j, name in enumerate(names):
+        if name in seen:
+            raise DataError(
+                f"{where}: the header names column {name!r} twice (columns {seen[name] + 1} "
+                f"and {j + 1}); every column needs its own name"
+            )
+        seen[name] = j
 
 
 def layout(path: Path, header: bool | None, delimiter: str | None, target: object) -> Layout:
@@ -160,8 +228,11 @@ def layout(path: Path, header: bool | None, delimiter: str | None, target: objec
     trailing = len(first) > 1 and first[-1] == "" and (second is None or second[-1:] == [""])
     width = len(first) - trailing
     first, second = first[:width], None if second is None else second[:width]
-    has_header = _detect_header(first, second, target) if header is None else header
+    where = f"{path}, line {first_line}"
+    has_header = _detect_header(first, second, target, where) if header is None else header
     names = first if has_header else None
+    if names is not None:
+        _refuse_repeated_names(names, where)
     data_line = (head[1][0] if len(head) > 1 else 0) if has_header else first_line
     sample = second if has_header else first
     return Layout(delimiter, first, sample, names, width, first_line, data_line, trailing)

@@ -110,11 +110,13 @@ def load_csv(
         result is then None), for data to predict on.
     header : bool, optional
         Whether the first line holds column names. ``None`` (default) detects it: the first
-        line is a header when ``target`` is a name, or when one of its cells is not a number
-        while the cell below it is. A first line of numbers only is data, so a header of
-        numbers needs ``header=True``; a line of numbers above word labels
-        (``1990,1991,label``) whose label would be a class of its own is refused as
-        ambiguous.
+        line is a header when ``target`` is one of its cells, or when its cells look like
+        names (none a number or a missing marker). A line with a number is data (a header of
+        numbers needs ``header=True``), and an empty, missing or mistyped cell in it is an
+        error on line 1, never a reason to drop it. A line that cannot be told from data
+        (names beside empty cells, a name above a number of the next line beside numbers,
+        or numbers above a word label of a class of its own) is refused: pass ``header``.
+        A header naming a column twice is refused.
     delimiter : str, optional
         The field separator; ``None`` (default) sniffs it among comma, semicolon and tab from
         the first lines (the one that splits every line into the same number of fields, with
@@ -192,3 +194,10 @@ def inspect_csv(
     _check_options(delimiter, None)
     lay = layout(Path(path), header, delimiter, None)
     return lay.n_columns, lay.names
+
+
+def first_row(path: str | os.PathLike[str], *, delimiter: str | None = None) -> list[str]:
+    """The cells of the first non-blank line of a CSV file, header or data, as read (with
+    the same delimiter sniffing as :func:`load_csv`; a trailing delimiter dropped)."""
+    _check_options(delimiter, None)
+    return layout(Path(path), False, delimiter, None).first

@@ -40,8 +40,8 @@ class TensorDataset(Dataset):
     Parameters
     ----------
     *arrays : array-like or Tensor
-        E.g. ``TensorDataset(X, y)``. Tensors are stored by their arrays (data carries no
-        graph).
+        E.g. ``TensorDataset(X, y)``. Copied: later writes into ``X`` do not change the
+        data set. Tensors are stored by a copy of their arrays (data carries no graph).
 
     Examples
     --------
@@ -55,7 +55,12 @@ class TensorDataset(Dataset):
     def __init__(self, *arrays: Any) -> None:
         if not arrays:
             raise ValueError("TensorDataset: give at least one array")
-        self.arrays = tuple(a.numpy() if isinstance(a, Tensor) else np.asarray(a) for a in arrays)
+        # Copied, as tg.tensor copies: writing into the caller's array afterwards must not
+        # change the batches.
+        self.arrays = tuple(
+            np.array(a.detach().numpy() if isinstance(a, Tensor) else a, copy=True)
+            for a in arrays
+        )
         for a in self.arrays:
             if a.ndim == 0:
                 raise ShapeError("TensorDataset: 0-d arrays hold no samples")

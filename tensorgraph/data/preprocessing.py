@@ -184,7 +184,9 @@ class StandardScaler:
 
     @staticmethod
     def _matrix(X: Any, where: str) -> np.ndarray:
-        array = X.numpy() if isinstance(X, Tensor) else np.asarray(X)
+        # np.asarray, not .numpy(): a tensor that requires grad is refused (its graph would
+        # be dropped by the plain array this returns), with numpy's own TypeError.
+        array = np.asarray(X)
         if array.ndim != 2:
             raise ShapeError(
                 f"StandardScaler.{where}: expected a 2-D array (samples, features), got shape "

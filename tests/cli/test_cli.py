@@ -160,6 +160,13 @@ BAD = [
     (("compare", "--data", "{words}", "--target", "label"), "no column named 'label'"),
     (("compare", "--data", "{words}", "--target", "7"), "index 7 is out of range for 3 columns"),
     (("train", "--model", "nope"), "unknown model 'nope'"),
+    (("train", "--hidden", "3,,2"), "--hidden: expected comma-separated positive"),
+    (("train", "--hidden", "3,2,"), "--hidden: expected comma-separated positive"),
+    (("train", "--hidden", "100000000,100000000", "--epochs", "1"),
+     "--hidden 100000000,100000000: the model would have 1e+16 parameters (30 features, "
+     "2 classes); at most 2.15e+09 are allowed"),
+    (("train", "--save", "{tmp}/missing/x.npz"), "--save: no such directory: {tmp}/missing"),
+    (("train", "--save", "{tmp}"), "--save: {tmp} is a directory; give a file name"),
     (("predict", "--data", "x.csv"), "the following arguments are required: --model"),
     (("predict", "--model", "absent.npz", "--data", "digits"), "no such file: absent.npz"),
     (("predict", "--model", "{truncated}", "--data", "digits"), "is not a complete tensorgraph"),
@@ -174,12 +181,13 @@ BAD = [
 def test_bad_input_is_one_line_and_exit_2(
     tmp_path: Path, args: tuple[str, ...], message: str
 ) -> None:
-    files = _bad_files(tmp_path)
+    files = {**_bad_files(tmp_path), "tmp": str(tmp_path)}
     result = run(*(a.format(**files) for a in args), cwd=tmp_path)
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
+    assert result.stdout == ""  # refused before any training: nothing printed, nothing lost
     lines = result.stderr.strip().splitlines()
-    assert message in lines[-1]
+    assert message.format(**files) in lines[-1]
     assert len(lines) == 1 or (not args and lines[0].startswith("usage:"))
 
 
@@ -370,3 +378,96 @@ def test_predict_refuses_fewer_class_names_than_softmax_outputs(tmp_path: Path) 
         "the file names 2 classes (a, b)"
     )
     assert _predict(model_path, data)[0] == 0
+
+
+# --------------------------------------------------------------------------- tester's findings
+@pytest.fixture(scope="module")
+def headerless(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray]:
+    """A model trained on a 3-feature CSV without a header (features x0, x1, x2), and rows."""
+    folder = tmp_path_factory.mktemp("headerless")
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, 3)).round(4)
+    data = folder / "plain.csv"
+    data.write_text("".join(f"{a},{b},{c},{'ab'[i % 2]}\n" for i, (a, b, c) in enumerate(X)))
+    model = folder / "model.npz"
+    assert cli.main(["train", "--data", str(data), "--save", str(model), *FAST]) == 0
+    assert load_metadata(model)["feature_names"] == ["x0", "x1", "x2"]
+    return model, X
+
+
+@pytest.mark.parametrize("cell", ["", "NA", "?", "2x"])
+def test_predict_and_train_report_a_bad_first_row_instead_of_dropping_it(
+    headerless: tuple[Path, np.ndarray], tmp_path: Path, cell: str
+) -> None:
+    model, _ = headerless
+    rows = tmp_path / "p.csv"
+    rows.write_text(f"0.3456,{cell},0.3304\n-1.3032,0.9054,0.4464\n-0.537,0.5811,0.3646\n")
+    status, out, err = _predict(model, rows)
+    assert status == 2 and out == ""  # it printed 2 predictions, exit 0
+    assert err.strip().startswith(f"tensorgraph predict: error: {rows}, line 1, column 2: ")
+    data = tmp_path / "d.csv"
+    data.write_text(f"1,{cell},a\n" + "".join(f"{i},{i % 3},{'ab'[i % 2]}\n" for i in range(30)))
+    result = run("train", "--data", str(data), *FAST)
+    assert result.returncode == 2, result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"tensorgraph train: error: {data}, line 1, ")
+
+
+def test_train_refuses_a_header_naming_a_column_twice(tmp_path: Path) -> None:
+    data = tmp_path / "dup.csv"
+    data.write_text("a,a,b,label\n" + "".join(f"{i},{i % 3},{i % 5},{i % 2}\n" for i in range(30)))
+    result = run("train", "--data", str(data), *FAST)
+    assert result.returncode == 2, result.stdout
+    assert result.stderr.strip() == (
+        f"tensorgraph train: error: {data}, line 1: the header names column 'a' twice "
+        "(columns 1 and 2); every column needs its own name"
+    )
+
+
+def test_predict_refuses_rows_whose_output_is_not_finite(
+    headerless: tuple[Path, np.ndarray], tmp_path: Path
+) -> None:
+    model, _ = headerless
+    big = tmp_path / "big.csv"
+    big.write_text("0.1,0.2,0.3\n3.4e+38,0,0\n0.5,0.5,0.5\n-3.4e38,3e38,0\n")
+    result = run("predict", "--model", str(model), "--data", str(big))
+    assert result.returncode == 2 and result.stdout == ""  # it printed nan, exit 0
+    assert result.stderr.strip() == (
+        f"tensorgraph predict: error: {big}: rows 2, 4: the model's output is not finite "
+        "(inputs too large for float32?); 2 of 4 rows, no predictions written"
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "order"), [("x2,x1,x0", [2, 1, 0]), ("x1,x2,x0", [1, 2, 0]), ("x0,x1,x2", [0, 1, 2])]
+)
+def test_predict_matches_made_up_names_by_name(
+    headerless: tuple[Path, np.ndarray], tmp_path: Path, header: str, order: list[int]
+) -> None:
+    model, X = headerless
+    plain = tmp_path / "plain.csv"
+    plain.write_text("".join(",".join(map(str, row)) + "\n" for row in X))
+    status, expected, _ = _predict(model, plain)
+    assert status == 0
+    named = tmp_path / "named.csv"
+    named.write_text(header + "\n" + "".join(",".join(map(str, row[order])) + "\n" for row in X))
+    status, got, err = _predict(model, named)
+    assert status == 0, err
+    assert got == expected  # read by position before: wrong predictions
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [("x2,x0", "missing 'x1'"), ("x0,x1,x2,x3", "not used by the model 'x3'"),
+     ("x0,x1,x1", "missing 'x2'; named twice 'x1'")],
+)  # fmt: skip
+def test_predict_refuses_made_up_names_that_cannot_be_matched(
+    headerless: tuple[Path, np.ndarray], tmp_path: Path, header: str, message: str
+) -> None:
+    model, _ = headerless
+    width = len(header.split(","))
+    named = tmp_path / "named.csv"
+    named.write_text(header + "\n" + ",".join(["0.5"] * width) + "\n")
+    status, out, err = _predict(model, named)
+    assert status == 2 and out == ""
+    assert "the columns do not match the model's 3 features" in err and message in err

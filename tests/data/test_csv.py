@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 import numpy as np
@@ -83,7 +84,7 @@ def test_bom_crlf_gzip_and_semicolons(tmp_path: Path) -> None:
         ("1,2,0\n,,\n3,4,1\n", {}, r"data\.csv, line 2, column 1: missing value \(''\)"),
         ("", {}, r"data\.csv: the file is empty"),
         ("a,b,c\n", {}, r"data\.csv: the file has a header line but no data"),
-        ("a,a,c\n1,2,0\n3,4,1\n", {"target": "a"}, r"names 2 columns 'a'"),
+        ("a,a,c\n1,2,0\n3,4,1\n", {"target": "a"}, r"names column 'a' twice \(columns 1 and 2\)"),
     ],
 )
 def test_malformed_files_name_file_line_and_column(
@@ -161,7 +162,7 @@ def test_distinct_integer_labels_above_2_53_stay_distinct(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("text", "kwargs", "names", "n_rows"),
     [
-        ("1990,1991,label\n1,2,0\n3,4,1\n", {}, ("1990", "1991"), 2),  # word above a number
+        ("a,b,label\n1,2,0\n3,4,1\n", {}, ("a", "b"), 2),  # names only: a header
         ("1,2,0\n3,4,1\n", {}, ("x0", "x1"), 2),  # numbers only: data
         ("1990,1991,label\n1,2,a\n3,4,b\n", {"header": True}, ("1990", "1991"), 2),
         ("1990,1991,label\n1,2,a\n3,4,b\n", {"header": False}, ("x0", "x1"), 3),
@@ -175,6 +176,50 @@ def test_header_detection_and_the_header_argument(
 ) -> None:
     bunch = load_csv(_write(tmp_path, text), **kwargs)  # type: ignore[arg-type]
     assert bunch.feature_names == names and bunch.data.shape[0] == n_rows
+
+
+@pytest.mark.parametrize(
+    "first",
+    ["1,,cat", "1,NA,cat", "?,2,cat", "1,2x,cat", "-nan,2,cat", "1, ,cat", "1,null,cat"],
+)
+def test_a_first_row_with_a_missing_or_mistyped_value_is_data_not_a_header(
+    tmp_path: Path, first: str
+) -> None:
+    # It used to be taken as the header and dropped: 3 rows, feature names ['1', ''].
+    path = _write(tmp_path, first + "\n3,4,dog\n5,6,cat\n7,8,dog\n")
+    with pytest.raises(DataError, match=r"data\.csv, line 1, column [12]: "):
+        load_csv(path)
+    for kwargs in ({"target": None}, {"parse_target": False}):
+        with pytest.raises(DataError, match=r"line 1, column [12]: "):
+            load_csv(path, **kwargs)  # type: ignore[arg-type]
+    assert load_csv(path, header=True).data.shape == (3, 2)  # asked for: a header
+
+
+@pytest.mark.parametrize(
+    ("text", "piece"),
+    [
+        ("1990,1991,label\n1,2,0\n3,4,1\n", "mixes numbers and names"),  # 'label' above 0
+        ("id,2020,label\n1,2,x\n3,4,y\n", "mixes numbers and names"),
+        (",a,b,label\n0,1,2,x\n1,3,4,y\n", "a cell '' is no column name"),
+        ("NA,b,label\n1,2,x\n3,4,y\n", "a cell 'NA' is no column name"),
+    ],
+)
+def test_an_undecidable_first_line_is_refused_with_the_header_option(
+    tmp_path: Path, text: str, piece: str
+) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(DataError, match=r"line 1: is this line a header\?") as info:
+        load_csv(path)
+    assert piece in str(info.value) and "header=True (--header)" in str(info.value)
+    assert load_csv(path, header=True).data.shape[0] == 2
+
+
+@pytest.mark.parametrize("header", ["a,a,b,label", "a,b,a,label"])
+def test_a_header_naming_a_column_twice_is_refused(tmp_path: Path, header: str) -> None:
+    path = _write(tmp_path, header + "\n1,2,3,x\n4,5,6,y\n")
+    for kwargs in ({}, {"header": True}, {"target": None}, {"target": "label"}):
+        with pytest.raises(DataError, match=r"line 1: the header names column 'a' twice"):
+            load_csv(path, **kwargs)  # type: ignore[arg-type]
 
 
 def test_a_header_of_numbers_above_word_labels_is_refused_not_guessed(tmp_path: Path) -> None:
@@ -295,3 +340,32 @@ def test_the_fast_path_reads_clean_files_and_agrees_with_the_careful_reader(
     np.testing.assert_array_equal(fast.target, careful.target)  # type: ignore[arg-type]
     assert fast.target_names == careful.target_names
     assert fast.feature_names == careful.feature_names
+
+
+@pytest.mark.parametrize("cell", ["-nan", "+NaN", "nan"])
+def test_a_signed_nan_is_a_missing_value_not_an_overflow(tmp_path: Path, cell: str) -> None:
+    path = _write(tmp_path, f"1,{cell},a\n3,4,b\n")  # '-nan' was said to overflow float64
+    message = rf"line 1, column 2: missing value \('{re.escape(cell)}'\) \(not a number\)$"
+    with pytest.raises(DataError, match=message):
+        load_csv(path)
+    with pytest.raises(DataError, match=r"line 2, column 3: missing label"):
+        load_csv(_write(tmp_path, f"1,2,a\n3,4,{cell}\n5,6,b\n"))
+
+
+@pytest.mark.parametrize("delimiter", ["|", " "])
+def test_a_pipe_or_space_separated_file_gets_a_delimiter_hint(
+    tmp_path: Path, delimiter: str
+) -> None:
+    path = _write(tmp_path, "1|2|a\n3|4|b\n".replace("|", delimiter))
+    with pytest.raises(DataError, match=rf"only the target column.*delimiter={delimiter!r}"):
+        load_csv(path)
+    assert load_csv(path, delimiter=delimiter).data.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
+@pytest.mark.parametrize("text", ["p,q,y\n1,2,a\n3,4,b\n", "1,2,a\n3,4,b\n"])
+def test_every_leading_byte_order_mark_is_dropped(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"\xef\xbb\xbf" * 3 + text.encode())
+    bunch = load_csv(path)
+    assert bunch.data.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert bunch.feature_names == (("p", "q") if text[0] == "p" else ("x0", "x1"))

@@ -93,3 +93,18 @@ def test_bad_arguments_are_refused_with_clear_messages() -> None:
         DataLoader(np.zeros((3, 2)), batch_size=2)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="not both"):
         DataLoader(_dataset(), seed=1, generator=np.random.default_rng(1))
+
+
+def test_the_data_set_copies_the_callers_arrays() -> None:
+    X, y = np.arange(6.0).reshape(3, 2), np.array([0, 1, 0])
+    t = tg.tensor(np.ones((3, 1)))
+    ds = TensorDataset(X, y, t)
+    X[0, 0] = 99.0  # the batches used to change with the caller's array
+    y[:] = 5
+    t._data[0, 0] = -1.0
+    t._bump_version()
+    first = next(iter(DataLoader(ds, batch_size=3)))
+    np.testing.assert_array_equal(first[0], np.arange(6.0).reshape(3, 2))
+    np.testing.assert_array_equal(first[1], [0, 1, 0])
+    np.testing.assert_array_equal(first[2], np.ones((3, 1)))
+    assert not np.shares_memory(ds.arrays[0], X)

@@ -109,3 +109,21 @@ def test_one_hot() -> None:
         one_hot([0, 3], num_classes=3)
     with pytest.raises(DTypeError, match="integers"):
         one_hot([0.0, 1.0])
+
+
+def test_scaler_refuses_a_tensor_that_requires_grad_like_np_asarray() -> None:
+    X = tg.tensor(np.arange(8.0).reshape(4, 2), requires_grad=True)
+    with pytest.raises(TypeError) as expected:
+        np.asarray(X)
+    scaler = StandardScaler()
+    for method in (scaler.fit, scaler.fit_transform):
+        with pytest.raises(TypeError) as info:  # it returned a plain array, dropping the graph
+            method(X)
+        assert str(info.value) == str(expected.value)
+    scaler.fit(X.detach())
+    with pytest.raises(TypeError, match="requires grad"):
+        scaler.transform(X)
+    with pytest.raises(TypeError, match="requires grad"):
+        scaler.inverse_transform(X)
+    np.testing.assert_allclose(scaler.fit_transform(X.detach()),
+                               scaler.fit_transform(np.arange(8.0).reshape(4, 2)))

@@ -171,6 +171,19 @@ def test_an_interrupted_save_keeps_the_previous_file(tmp_path: Path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.npz"]  # no temporary left
 
 
+@pytest.mark.parametrize("saver", ["save", "save_model"])
+def test_saving_to_a_directory_or_into_a_missing_one_names_it(tmp_path: Path, saver: str) -> None:
+    model = tg.nn.MLP([2, 3, 2])
+    write = (lambda p: tg.save(model.state_dict(), p)) if saver == "save" else (
+        lambda p: tg.save_model(model, p))  # fmt: skip
+    with pytest.raises(IsADirectoryError, match=rf"^\[Errno 21\] save: {tmp_path} is a dir"):
+        write(tmp_path)  # it named a hidden temporary file, after writing it
+    missing = tmp_path / "missing" / "m.npz"
+    with pytest.raises(FileNotFoundError, match=rf"save: no such directory: {tmp_path}/missing$"):
+        write(missing)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_refused_object_does_not_touch_the_previous_file(tmp_path: Path) -> None:
     path = tmp_path / "state.npz"
     tg.save(state(), path)

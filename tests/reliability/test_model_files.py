@@ -8,6 +8,7 @@ mutate the bytes of valid files and the fields of their index.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -393,6 +394,62 @@ def test_a_tensor_of_text_or_an_integer_tensor_that_requires_grad(tmp_path: Path
         assert "is a tensor of dtype" in _load_error(path)
 
 
+# --------------------------------------------------------------------------- any failure
+@pytest.mark.parametrize(
+    "header",
+    [
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }'''",  # TokenError
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (2,\\",  # TokenError (EOF)
+    ],
+)
+def test_an_npy_header_the_tokenizer_chokes_on(tmp_path: Path, header: str) -> None:
+    good = _entries(_model_file(tmp_path))
+    path = _zip(tmp_path / "m.npz", {**good, "a1.npy": _npy(header, bytes(16))})
+    assert "is not a complete tensorgraph file" in _load_error(path)
+
+
+def _central_directory_field(path: Path, offset: int, value: int) -> Path:
+    data = bytearray(path.read_bytes())
+    at = data.index(b"PK\x01\x02") + offset
+    data[at : at + 2] = struct.pack("<H", value)
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("offset", "value", "piece"),
+    [(6, 109, "zip file version 10.9"),  # was NotImplementedError
+     (8, 1, "encrypted"),  # was RuntimeError
+     (10, 99, "compression")],
+)  # fmt: skip
+def test_zip_version_encryption_and_compression_flags(
+    tmp_path: Path, offset: int, value: int, piece: str
+) -> None:
+    path = _central_directory_field(_model_file(tmp_path), offset, value)
+    for loader in (tg.load, load_model, load_metadata):
+        message = _load_error(path, loader)
+        assert piece in message and str(path) in message
+
+
+def test_a_directory_is_a_serialization_error(tmp_path: Path) -> None:
+    assert _load_error(tmp_path) == f"load: {tmp_path} is a directory, not a tensorgraph file"
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        tg.load(tmp_path / "absent.npz")
+
+
+def test_predict_with_a_damaged_model_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    from tensorgraph import cli
+
+    path = _central_directory_field(_model_file(tmp_path), 6, 109)
+    for model in (path, tmp_path):
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            status = cli.main(["predict", "--model", str(model), "--data", "digits"])
+        assert status == 2
+        lines = err.getvalue().strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"tensorgraph predict: error: load: {model}")
+
+
 # --------------------------------------------------------------------------- fuzzing
 def _saved_model_bytes() -> bytes:
     with tempfile.TemporaryDirectory() as folder:
@@ -513,3 +570,55 @@ def test_any_array_header_gives_an_array_or_a_serialization_error(
             load_model(path)
         except SerializationError as err:
             assert "m.npz" in str(err)
+
+
+def _records() -> list[tuple[list[int], int]]:
+    """The headers of each kind, as (starts, size): the zip's local headers, central
+    directory records and end record, and the .npy headers; where a damaged byte reaches
+    zipfile's and numpy's parsers (version, flags, compression, sizes, lengths, offsets)."""
+    kinds = []
+    for signature, size in ((b"PK\x03\x04", 30), (b"PK\x01\x02", 46), (b"PK\x05\x06", 22),
+                            (b"\x93NUMPY", 128)):  # fmt: skip
+        starts, start = [], SAVED.find(signature)
+        while start >= 0:
+            starts.append(start)
+            start = SAVED.find(signature, start + 1)
+        kinds.append((starts, size))
+    return kinds
+
+
+RECORDS = _records()
+
+
+@st.composite
+def damaged_byte(draw: Any) -> tuple[int, int]:
+    """(offset, xor mask): half of the time a byte anywhere, else a byte of a header."""
+    if draw(st.booleans()):
+        at = draw(st.integers(0, len(SAVED) - 1))
+    else:
+        starts, size = draw(st.sampled_from(RECORDS))
+        at = min(draw(st.sampled_from(starts)) + draw(st.integers(0, size - 1)), len(SAVED) - 1)
+    return at, draw(st.sampled_from([1, 2, 4, 8, 16, 32, 64, 128]) | st.integers(1, 255))
+
+
+@FUZZ
+@given(flips=st.lists(damaged_byte(), min_size=1, max_size=3))
+def test_flipped_bits_in_the_zip_and_npy_headers_give_the_content_or_an_error(
+    flips: list[tuple[int, int]],
+) -> None:
+    data = bytearray(SAVED)
+    for at, mask in flips:
+        data[at] ^= mask
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "m.npz"
+        path.write_bytes(bytes(data))
+        for loader in (tg.load, load_model, load_metadata):
+            try:
+                loaded = loader(path)
+            except SerializationError as err:
+                assert str(path) in str(err)
+                continue
+            if loader is tg.load:  # a bit the reader does not use (a timestamp, a comment)
+                assert loaded.keys() == REFERENCE_STATE.keys()
+                for key, value in loaded.items():
+                    np.testing.assert_array_equal(value, REFERENCE_STATE[key])
