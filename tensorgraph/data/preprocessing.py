@@ -98,7 +98,8 @@ def train_test_split(
     """
     if not arrays:
         raise ValueError("train_test_split: give at least one array")
-    data = [a.numpy() if isinstance(a, Tensor) else np.asarray(a) for a in arrays]
+    # np.asarray, not .numpy(): a tensor that requires grad is refused, not cut from its graph
+    data = [np.asarray(a) for a in arrays]
     lengths = {a.shape[0] if a.ndim else -1 for a in data}
     if len(lengths) != 1 or -1 in lengths:
         raise ShapeError(

@@ -127,3 +127,12 @@ def test_scaler_refuses_a_tensor_that_requires_grad_like_np_asarray() -> None:
         scaler.inverse_transform(X)
     np.testing.assert_allclose(scaler.fit_transform(X.detach()),
                                scaler.fit_transform(np.arange(8.0).reshape(4, 2)))
+
+
+def test_train_test_split_refuses_a_tensor_that_requires_grad() -> None:
+    import tensorgraph as tg
+    from tensorgraph.data import train_test_split
+
+    x = tg.tensor(np.ones((4, 2)), requires_grad=True)
+    with pytest.raises(TypeError, match="requires grad"):
+        train_test_split(x, test_size=0.5)
