@@ -69,6 +69,7 @@ from .ops import (
     prod,
     relu,
     reshape,
+    setitem,
     sigmoid,
     sin,
     softmax,
@@ -97,8 +98,9 @@ __all__ = [
     "log_softmax", "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min",
     "minimum", "multiply", "negative", "no_grad", "ones", "ones_like", "pad", "permute",
     "power", "prod", "rand", "randn", "relu", "reshape", "set_default_dtype",
-    "set_grad_enabled", "sigmoid", "sin", "softmax", "softplus", "split", "sqrt", "squeeze",
-    "stack", "subtract", "sum", "swapaxes", "tanh", "tensor", "transpose", "value_and_grad",
+    "set_grad_enabled", "setitem", "sigmoid", "sin", "softmax", "softplus", "split", "sqrt",
+    "squeeze", "stack", "subtract", "sum", "swapaxes", "tanh", "tensor", "transpose",
+    "value_and_grad",
     "var", "vjp", "where", "zeros", "zeros_like",
 ]  # fmt: skip
 

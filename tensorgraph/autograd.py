@@ -245,17 +245,17 @@ class Node:
     params : dict
         The op's keyword parameters (axis, keepdims, ...).
     versions : tuple of int
-        The version counter of each argument when it was saved (-1 for non-Tensors).
-    out_version : int
-        How many in-place writes the output tensor received since (backward refuses a node
-        whose output changed: its VJP may read it).
+        The version of each argument's storage when it was saved (-1 for non-Tensors).
+    out_vc, out_v0
+        The version counter of the output's storage and its value when the node was made
+        (backward refuses a node whose output changed since: its VJP may read it).
     site, checksums
         Under :func:`detect_anomaly`: the user's ``file:line`` and CRC-32 checksums of the
         saved arrays, verified before the VJP runs.
     """
 
-    __slots__ = ("args", "arrays", "checksums", "ctx", "needs", "op", "out", "out_version",
-                 "params", "retained", "site", "versions")
+    __slots__ = ("args", "arrays", "checksums", "ctx", "needs", "op", "out", "out_v0",
+                 "out_vc", "params", "retained", "site", "versions")
 
     def __init__(
         self,
@@ -280,7 +280,9 @@ class Node:
         self.site: str | None = None  # the user's call site, recorded under detect_anomaly()
         # checksums of the saved arrays, taken under detect_anomaly()
         self.checksums: tuple[tuple[int | None, ...], int | None] | None = None
-        self.out_version = 0  # bumped by in-place writes to the output tensor
+        # the output tensor's version counter, set by apply once the tensor exists
+        self.out_vc: list[int] = _NO_VC
+        self.out_v0 = 0
 
     def __repr__(self) -> str:
         state = "freed" if self.args is None else f"{len(self.needs)} inputs"
@@ -293,14 +295,68 @@ class Node:
         self.ctx = None
 
 
-def _new_tensor(data: np.ndarray, requires_grad: bool, node: Node | None) -> Tensor:
+#: placeholder counter of a node whose output tensor is not made yet (never bumped)
+_NO_VC: list[int] = [0, 0]
+
+
+def _new_tensor(
+    data: np.ndarray, requires_grad: bool, node: Node | None, vc: list[int] | None = None
+) -> Tensor:
+    """Make a Tensor around ``data`` without copying it.
+
+    ``vc`` is the version counter of the storage: ``[writes, shared]``. Tensors that share
+    memory (a view and its base, ``detach()``) share one counter, so a write through any of
+    them is seen by every node that saved any of them. ``shared`` is 1 once a second tensor
+    uses the storage.
+    """
     t = Tensor.__new__(Tensor)
     t._data = data
     t.grad = None
     t.requires_grad = requires_grad
     t._node = node
-    t._version = 0
+    t._vc = [0, 0] if vc is None else vc
     return t
+
+
+def _view_counter(out: np.ndarray, given: tuple[Any, ...]) -> list[int] | None:
+    """The version counter of the Tensor argument whose memory ``out`` shares, if any."""
+    base = out.base
+    for a in given:
+        if isinstance(a, Tensor):
+            data = a._data
+            if out is data or (base is not None and (base is data or base is data.base)):
+                break
+    else:
+        if base is None:
+            return None
+        for a in given:  # a view whose base numpy did not collapse (broadcast_to, ...)
+            if isinstance(a, Tensor) and np.may_share_memory(out, a._data):
+                break
+        else:
+            return None
+    vc: list[int] = a._vc
+    vc[1] = 1
+    return vc
+
+
+def _saved_param(value: Any) -> Any:
+    """What a node keeps of a keyword parameter: arrays copied (the caller may write to
+    theirs after the forward), Tensors as a copy of their array, numpy scalars as Python
+    scalars (weak, like a Python number: they take the tensor's dtype)."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, Tensor):
+        return value._data.copy()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return tuple(_saved_param(v) for v in value)
+    if isinstance(value, list):
+        return [_saved_param(v) for v in value]
+    return value
+
+
+_PLAIN_PARAM = (int, float, bool, str, type(None), slice, type(Ellipsis))
 
 
 def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor:
@@ -316,17 +372,29 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
     any_needs = False
     float_dtype: np.dtype | None = None
     cast_ints = weak_floats = False
+    raw: list[int] = []  # arguments that are the caller's own ndarrays
+    scalars: list[int] = []  # Python float arguments
     nondiff = op.nondiff
+    given = args
+    for value in params.values():
+        value_type = type(value)
+        if value_type in _PLAIN_PARAM or isinstance(value, np.dtype) or (
+            value_type is tuple and all(type(v) is int for v in value)
+        ):
+            continue
+        params = {k: _saved_param(v) for k, v in params.items()}
+        break
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
             data = a._data
             need = a.requires_grad
-            versions.append(a._version)
+            versions.append(a._vc[0])
         else:
             versions.append(-1)
             need = False
             if isinstance(a, np.ndarray):
                 data = a
+                raw.append(i)
             elif isinstance(a, (list, tuple)):
                 # Python data is weak like a Python scalar: numpy would make a float64 array
                 # of it and silently upcast a float32 graph
@@ -338,7 +406,13 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
                     continue
             else:
                 # a numpy scalar is weak like a Python one (numpy would let it upcast)
-                arrays.append(a.item() if isinstance(a, np.generic) else a)
+                if isinstance(a, np.generic):
+                    a = a.item()
+                if type(a) is float:
+                    scalars.append(i)
+                elif type(a) is complex:
+                    raise DTypeError(_complex_message(op.name, i))
+                arrays.append(a)
                 needs.append(False)
                 continue
         kind = data.dtype.kind
@@ -350,6 +424,8 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
                     f"{op.name}: mixed floating dtypes {float_dtype} and {data.dtype} "
                     f"(argument {i}); cast one explicitly with .astype()"
                 )
+        elif kind == "c":
+            raise DTypeError(_complex_message(op.name, i))
         elif i not in nondiff:
             cast_ints = True
         arrays.append(data)
@@ -359,6 +435,12 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
         needs.append(need)
     if cast_ints or weak_floats:
         args, versions = _cast_weak(op, args, arrays, float_dtype)
+    if scalars and float_dtype is not None and float_dtype.itemsize < 8:
+        # a Python float is weak in the forward, but a VJP doing numpy math on it alone
+        # (np.log(10.0) for 10.0 ** w) would get a float64 and upcast the gradient
+        make = float_dtype.type
+        for i in scalars:
+            arrays[i] = make(arrays[i])
     try:
         if op.saves_ctx:
             out, ctx = op.forward(*arrays, **params)
@@ -374,10 +456,38 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
     node = None
     requires = any_needs and _modes.grad_enabled
     if requires:
+        if raw:
+            args = _copy_raw_arrays(raw, given, args, arrays)
         node = Node(op, args, tuple(arrays), tuple(needs), out, params, ctx, tuple(versions))
     if _modes.anomaly:
         _anomaly_forward(op, node, arrays, out)
-    return _new_tensor(out, requires, node)
+    vc = None
+    if out.base is not None or any(out is a for a in arrays):
+        vc = _view_counter(out, given)
+    result = _new_tensor(out, requires, node, vc)
+    if node is not None:
+        node.out_vc = result._vc
+        node.out_v0 = result._vc[0]
+    return result
+
+
+def _copy_raw_arrays(
+    raw: list[int], given: tuple[Any, ...], args: tuple[Any, ...], arrays: list[Any]
+) -> tuple[Any, ...]:
+    """Copy the caller's own ndarrays that a node is about to save: the caller may write to
+    them before backward, and nothing would notice. A read-only array that owns its memory
+    cannot be written, so it is kept as is."""
+    recorded = list(args)
+    for i in raw:
+        a = arrays[i]
+        if a is given[i] and (a.flags.writeable or a.base is not None):
+            arrays[i] = recorded[i] = a.copy()
+    return tuple(recorded)
+
+
+def _complex_message(name: str, i: int) -> str:
+    return (f"{name}: argument {i} is complex; tensorgraph computes with real floating "
+            f"tensors only (take .real or abs() explicitly in numpy first)")
 
 
 def _cast_weak(
@@ -397,7 +507,7 @@ def _cast_weak(
             continue  # a real floating array of another precision was refused above
         arrays[i] = a.astype(target)
         recorded[i] = arrays[i]
-    versions = [a._version if isinstance(a, Tensor) else -1 for a in recorded]
+    versions = [a._vc[0] if isinstance(a, Tensor) else -1 for a in recorded]
     return tuple(recorded), versions
 
 
@@ -460,14 +570,15 @@ def _check_versions(node: Node) -> None:
     """Refuse to run a VJP on an argument or output modified in place since the forward."""
     assert node.args is not None
     for i, (a, version) in enumerate(zip(node.args, node.versions)):
-        if version >= 0 and a._version != version:
+        if version >= 0 and a._vc[0] != version:
             raise InPlaceModificationError(
                 f"{node.op.name}: argument {i} (a tensor of shape {a.shape}) was modified "
                 f"in place after it was saved for backward (version {version} -> "
-                f"{a._version}){_site(node)}; compute on a copy, or modify it only "
-                f"after backward()"
+                f"{a._vc[0]}; the write may have gone through another tensor sharing its "
+                f"memory: a view, its base or a detach()){_site(node)}; compute on a copy, "
+                f"or modify it only after backward()"
             )
-    if node.out_version:
+    if node.out_vc[0] != node.out_v0:
         raise InPlaceModificationError(
             f"{node.op.name}: its output (shape {getattr(node.out, 'shape', None)}) was "
             f"modified in place after it was saved for backward{_site(node)}; compute on a "
@@ -493,6 +604,9 @@ def run_backward(
     accumulated; the gradient of each target is returned instead (None where none flowed).
     """
     pending: dict[Node, Any] = {}
+    # the caller's seeds are never adopted as a .grad buffer
+    adopted = {id(getattr(g, "_data", g)) for g in root_grads}
+    adopted.update(id(g) for g in root_grads)
     leaf_grads: dict[int, Any] = {}
     leaves: dict[int, Tensor] = {}
     root_nodes: list[Node] = []
@@ -530,7 +644,7 @@ def run_backward(
             if node.retained is not None and targets is None:
                 owner = node.retained()
                 if owner is not None:
-                    _accumulate_grad(owner, g, create_graph)
+                    _accumulate_grad(owner, g, create_graph, adopted)
             args = node.args
             assert args is not None and node.out is not None and node.arrays is not None
             _check_versions(node)
@@ -600,24 +714,38 @@ def run_backward(
         return result
     for k, leaf in leaves.items():
         if leaf.requires_grad:
-            _accumulate_grad(leaf, leaf_grads[k], create_graph)
+            _accumulate_grad(leaf, leaf_grads[k], create_graph, adopted)
     return None
 
 
-def _accumulate_grad(t: Tensor, g: Any, create_graph: bool) -> None:
-    """Add ``g`` into ``t.grad``: in place into a buffer ``t`` owns, or as a graph."""
+def _accumulate_grad(t: Tensor, g: Any, create_graph: bool, adopted: set[int]) -> None:
+    """Add ``g`` into ``t.grad``: in place into a buffer ``t`` owns, or as a graph.
+
+    ``adopted`` holds the ids of arrays (and, with ``create_graph``, Tensors) that this
+    backward has already handed to a ``.grad`` or that the caller owns (the seeds): such a
+    buffer is copied, never shared, so no two gradients alias and no gradient aliases a seed.
+    """
     if create_graph:
         g_t = g if isinstance(g, Tensor) else _new_tensor(np.asarray(g), False, None)
+        if g_t._node is None and not g_t.requires_grad:
+            g_t = _new_tensor(np.array(g_t._data), False, None)
+        elif g_t._node is None or id(g_t) in adopted:
+            g_t = g_t * 1.0  # a new tensor in the same graph, so the buffers stay apart
+        adopted.add(id(g_t))
         t.grad = g_t if t.grad is None else t.grad + g_t
         return
     data = g._data if isinstance(g, Tensor) else g
     if t.grad is None or t.grad._node is not None:
         # adopt an array no one else holds (base None: not a view); copy anything else
-        if not (isinstance(data, np.ndarray) and data.base is None and data.flags.writeable):
+        if not (isinstance(data, np.ndarray) and data.base is None and data.flags.writeable
+                and id(data) not in adopted):
             data = np.array(data, dtype=t.dtype)
+        adopted.add(id(data))
         t.grad = _new_tensor(data, False, None) if t.grad is None else t.grad + data
     else:
-        np.add(t.grad._data, data, out=t.grad._data)
+        grad = t.grad
+        np.add(grad._data, data, out=grad._data)
+        grad._vc[0] += 1  # a graph that saved this .grad must not read the new sum
 
 
 def _seed_gradient(root: Tensor, grad: Any, what: str) -> Any:

@@ -16,7 +16,7 @@ from numpy.typing import DTypeLike
 
 from . import autograd
 from .dtypes import get_default_dtype
-from .errors import DTypeError, GradientError
+from .errors import DTypeError, GradientError, ShapeError
 
 __all__ = ["Tensor", "tensor"]
 
@@ -28,7 +28,8 @@ class Tensor:
     ----------
     data : array-like
         Python data becomes the default float dtype (see :mod:`tensorgraph.dtypes`) when it
-        holds floats; numpy arrays keep their dtype. The array is not copied.
+        holds floats; numpy arrays keep their dtype. The data is always copied (as
+        ``torch.tensor`` does), so writing to the array you passed cannot change the tensor.
     requires_grad : bool
         Record operations on this tensor so that ``backward()`` fills ``.grad``. Only
         floating tensors may require grad.
@@ -43,12 +44,13 @@ class Tensor:
         Whether gradients flow to this tensor.
     """
 
-    __slots__ = ("__weakref__", "_data", "_node", "_version", "grad", "requires_grad")
+    __slots__ = ("__weakref__", "_data", "_node", "_vc", "grad", "requires_grad")
     __array_priority__ = 1000.0
 
     _data: np.ndarray
     _node: autograd.Node | None
-    _version: int
+    #: the storage's version counter ``[writes, shared]``, shared by tensors sharing memory
+    _vc: list[int]
     grad: Tensor | None
     requires_grad: bool
 
@@ -57,7 +59,7 @@ class Tensor:
     ) -> None:
         self._data = _as_array(data, dtype)
         self._node = None
-        self._version = 0
+        self._vc = [0, 0]
         self.grad = None
         self.requires_grad = False
         if requires_grad:
@@ -66,13 +68,23 @@ class Tensor:
     # ------------------------------------------------------------------ attributes
     @property
     def data(self) -> np.ndarray:
-        """The underlying numpy array (not a copy). Assigning to it bumps the version."""
-        return self._data
+        """A read-only view of the tensor's array (no copy, no graph).
+
+        Writing through it is impossible on purpose: a graph may have saved this array for
+        backward. Change a tensor through its own in-place operations (``t[...] = v``,
+        ``t += v``), which backward can check, or take ``.copy()`` of the array.
+        Assigning ``t.data = array`` replaces the array with a copy of ``array``.
+        """
+        return _read_only(self._data)
 
     @data.setter
     def data(self, value: Any) -> None:
-        self._data = np.asarray(value)
-        self._version += 1
+        # a node that saved this tensor must not run its VJP on the new array: it gets a
+        # counter past the old one, while views of the old array keep theirs
+        self._data = np.array(value._data if isinstance(value, Tensor) else value)
+        self._vc = [self._vc[0] + 1, 0]
+        if self._node is not None:
+            self._node.out_vc = self._vc  # its output is no longer what it computed
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -112,16 +124,37 @@ class Tensor:
         return self._data.item()
 
     def numpy(self) -> np.ndarray:
-        """Return the underlying array (not a copy; no graph)."""
-        return self._data
+        """Return a read-only view of the array (no copy; no graph).
+
+        Take ``.copy()`` for an array you can write to; see :attr:`data`.
+        """
+        return _read_only(self._data)
 
     def tolist(self) -> Any:
         return self._data.tolist()
 
+    @property
+    def _version(self) -> int:
+        """How many in-place writes the tensor's storage has received."""
+        return self._vc[0]
+
+    def _bump_version(self) -> None:
+        """Record a write into ``self._data``: backward refuses nodes that saved the old
+        contents, through this tensor or any other sharing its memory."""
+        self._vc[0] += 1
+
     def __array__(self, dtype: DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
+        if self.requires_grad:
+            raise TypeError(
+                f"cannot convert a tensor of shape {self.shape} that requires grad to a numpy "
+                f"array: its graph would be dropped silently (np.asarray, np.array, a list of "
+                f"tensors, or a numpy function tensorgraph does not define). Call .detach() "
+                f"first to drop the graph on purpose, or build the result with tensorgraph "
+                f"ops (tg.stack, tg.concatenate, ...)"
+            )
         if dtype is not None and np.dtype(dtype) != self._data.dtype:
             return self._data.astype(dtype)
-        return self._data.copy() if copy else self._data
+        return self._data.copy() if copy else _read_only(self._data)
 
     def __len__(self) -> int:
         if self._data.ndim == 0:
@@ -172,8 +205,13 @@ class Tensor:
         return self
 
     def detach(self) -> Tensor:
-        """Return a new leaf sharing this tensor's array, cut from the graph."""
-        return autograd._new_tensor(self._data, False, None)
+        """Return a new leaf sharing this tensor's array, cut from the graph.
+
+        The two share one version counter: an in-place write through either is seen by
+        every graph that saved the other.
+        """
+        self._vc[1] = 1
+        return autograd._new_tensor(self._data, False, None, self._vc)
 
     def retain_grad(self) -> None:
         """Keep the gradient of this non-leaf tensor in ``.grad`` during backward."""
@@ -297,49 +335,117 @@ class Tensor:
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return _compare(np.not_equal, self, other)
 
-    # in-place operators: allowed where no gradient can be lost
-    def _inplace(self, ufunc: Callable[..., Any], other: Any, symbol: str) -> Tensor:
-        if self.requires_grad and autograd.is_grad_enabled():
-            raise GradientError(
-                f"in-place {symbol} on a tensor that requires grad (shape {self.shape}) would "
-                f"lose its gradient; write x = x {symbol[0]} y, or wrap it in no_grad()"
-            )
+    # in-place operators: recorded in the graph when a gradient flows (as PyTorch does)
+    def _inplace(self, op: Callable[[Any, Any], Tensor], ufunc: Callable[..., Any], other: Any,
+                 symbol: str) -> Tensor:
+        if autograd.is_grad_enabled() and (
+            self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)
+        ):
+            self._record_inplace(lambda old: op(old, other), symbol)
+            return self
         value = other._data if isinstance(other, Tensor) else other
         if isinstance(value, np.ndarray) and value.dtype.kind == "f" and (
             value.dtype != self.dtype
         ):
             raise DTypeError(f"in-place {symbol}: {value.dtype} into {self.dtype}")
-        ufunc(self._data, value, out=self._data)
+        self._check_writable(symbol)
+        try:
+            ufunc(self._data, value, out=self._data)
+        except ValueError as err:
+            raise ShapeError(
+                f"in-place {symbol}: an operand of shape {np.shape(value)} cannot be written "
+                f"into a tensor of shape {self.shape} ({err})"
+            ) from None
+        except TypeError as err:  # numpy's casting refusal (a float into an int tensor)
+            raise DTypeError(f"in-place {symbol} into a {self.dtype} tensor: {err}") from None
         self._bump_version()
         return self
 
-    def _bump_version(self) -> None:
-        """Record an in-place write: backward refuses nodes that saved the old contents."""
-        self._version += 1
-        if self._node is not None:  # the producing node saved this array as its output
-            self._node.out_version += 1
+    def _check_writable(self, what: str) -> None:
+        if not self._data.flags.writeable:
+            raise ValueError(
+                f"in-place {what}: the tensor's array (shape {self.shape}) is read-only (a "
+                f"broadcast view shares one element among many); write to a copy instead"
+            )
+
+    def _record_inplace(self, compute: Callable[[Tensor], Tensor], symbol: str) -> None:
+        """Make ``self`` the result of ``compute(old self)``, recorded in the graph, and
+        write the result into ``self``'s array (so views of it see the new values)."""
+        if self._node is None and self.requires_grad:
+            raise GradientError(
+                f"in-place {symbol} on a leaf tensor that requires grad (shape {self.shape}); "
+                f"its gradient would be lost. Write x = x {symbol.rstrip('=')} y (out of "
+                f"place), or update it under no_grad()"
+            )
+        if self._vc[1]:
+            raise GradientError(
+                f"in-place {symbol} with gradients on a tensor (shape {self.shape}) that "
+                f"shares its memory with another tensor (a view, its base or a detach()): "
+                f"the other would change without a record in the graph. Write it out of "
+                f"place (x = x {symbol.rstrip('=')} y), or copy it first"
+            )
+        if self._data.dtype.kind != "f":
+            raise DTypeError(
+                f"in-place {symbol}: a {self.dtype} tensor cannot hold a gradient-carrying "
+                f"result; convert it with .astype(np.float32) first"
+            )
+        self._check_writable(symbol)
+        previous = self._node
+        # the old value, as the tensor that the recorded op reads; its node keeps that copy
+        # as its output, since the array itself is about to be overwritten
+        old = autograd._new_tensor(self._data.copy(), self.requires_grad, previous)
+        retained = None
+        if previous is not None:
+            if previous.out is self._data or previous.out_vc is self._vc:
+                previous.out = old._data
+                previous.out_vc = old._vc
+                previous.out_v0 = 0
+            retained, previous.retained = previous.retained, None
+        result = compute(old)
+        if result.shape != self.shape or result.dtype != self.dtype:
+            raise ShapeError(
+                f"in-place {symbol}: the result has shape {result.shape} and dtype "
+                f"{result.dtype}, but the tensor written to has shape {self.shape} and dtype "
+                f"{self.dtype}; an in-place operation cannot change either"
+            )
+        np.copyto(self._data, result._data)
+        self._bump_version()
+        node = result._node
+        self._node = node
+        self.requires_grad = result.requires_grad
+        if node is not None:
+            node.out_vc = self._vc
+            node.out_v0 = self._vc[0]
+            if retained is not None:
+                node.retained = retained
 
     def __iadd__(self, other: Any) -> Tensor:
-        return self._inplace(np.add, other, "+=")
+        return self._inplace(_ops.add, np.add, other, "+=")
 
     def __isub__(self, other: Any) -> Tensor:
-        return self._inplace(np.subtract, other, "-=")
+        return self._inplace(_ops.subtract, np.subtract, other, "-=")
 
     def __imul__(self, other: Any) -> Tensor:
-        return self._inplace(np.multiply, other, "*=")
+        return self._inplace(_ops.multiply, np.multiply, other, "*=")
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self._inplace(np.divide, other, "/=")
+        return self._inplace(_ops.divide, np.divide, other, "/=")
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        if self.requires_grad and autograd.is_grad_enabled():
-            raise GradientError(
-                f"item assignment on a tensor that requires grad (shape {self.shape}); build "
-                f"the result with where() or concatenate(), or assign under no_grad()"
-            )
+        if autograd.is_grad_enabled() and (
+            self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
+        ):
+            self._record_inplace(lambda old: _ops.setitem(old, index, value), "item assignment")
+            return
         if isinstance(index, Tensor):
             index = index._data
-        self._data[index] = value._data if isinstance(value, Tensor) else value
+        self._check_writable("item assignment")
+        array = value._data if isinstance(value, Tensor) else value
+        if isinstance(array, np.ndarray) and array.dtype.kind == "f" and (
+            array.dtype != self.dtype and self.dtype.kind == "f"
+        ):
+            raise DTypeError(f"item assignment: {array.dtype} into a {self.dtype} tensor")
+        self._data[index] = array
         self._bump_version()
 
     # ------------------------------------------------------------------ methods (numpy names)
@@ -452,16 +558,32 @@ class Tensor:
 
 
 def _as_array(data: Any, dtype: DTypeLike | None) -> np.ndarray:
+    """A new array holding ``data`` (always a copy: the caller keeps theirs)."""
     if isinstance(data, Tensor):
         data = data._data
     if dtype is not None:
-        return np.asarray(data, dtype=dtype)
-    if isinstance(data, np.ndarray):
-        return data
-    array = np.asarray(data)
-    if array.dtype.kind == "f" and not isinstance(data, np.generic):
-        return array.astype(get_default_dtype(), copy=False)
+        array = np.array(data, dtype=dtype)
+    elif isinstance(data, np.ndarray):
+        array = data.copy()
+    else:
+        array = np.array(data)
+        if array.dtype.kind == "f" and not isinstance(data, np.generic):
+            array = array.astype(get_default_dtype(), copy=False)
+    if array.dtype.kind in "cOUSV":
+        raise TypeError(
+            f"tensor: cannot make a tensor of {array.dtype} data (shape {array.shape}); "
+            f"tensorgraph holds real numbers and booleans"
+        )
     return array
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """A view of ``array`` that numpy refuses to write through."""
+    if not array.flags.writeable:
+        return array
+    view = array.view()
+    view.flags.writeable = False
+    return view
 
 
 def _compare(ufunc: Callable[..., Any], x: Any, y: Any) -> Tensor:

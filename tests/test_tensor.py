@@ -23,7 +23,8 @@ def test_attributes_and_conversions() -> None:
         t.item()
     with pytest.raises(TypeError, match="0-d"):
         len(tg.tensor(1.0))
-    assert np.asarray(t) is t.numpy()
+    assert np.shares_memory(np.asarray(t), t.numpy())  # no copy, but never writable
+    assert not np.asarray(t).flags.writeable and not t.numpy().flags.writeable
 
 
 def test_repr_shows_values_dtype_and_graph_state() -> None:

@@ -98,15 +98,17 @@ class BatchNorm1d(Module):
     def reset_running_stats(self) -> None:
         """Running mean 0, running variance 1, no batches seen."""
         if self.track_running_stats:
-            self.running_mean.numpy().fill(0)
-            self.running_var.numpy().fill(1)
-            self.num_batches_tracked.numpy().fill(0)
+            for buffer, value in ((self.running_mean, 0), (self.running_var, 1),
+                                  (self.num_batches_tracked, 0)):
+                buffer._data.fill(value)
+                buffer._bump_version()
 
     def forward(self, x: Any) -> Any:
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             counter: Tensor = self.num_batches_tracked
-            counter.numpy()[...] += 1
+            counter._data[...] += 1
+            counter._bump_version()
             if self.momentum is None:
                 momentum = 1.0 / float(counter.item())
         return F.batch_norm(

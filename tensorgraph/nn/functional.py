@@ -162,10 +162,10 @@ def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
         for buffer, stat in ((running_mean, batch_mean), (running_var, unbiased)):
             if buffer is None:
                 continue
-            buf = buffer.numpy()
+            buf = buffer._data
             buf *= 1 - momentum
             buf += momentum * stat.reshape(channels)
-            buffer._version += 1
+            buffer._bump_version()
     return nn_ops.batch_norm(x, weight, bias, axis=axis, eps=eps, mean=batch_mean,
                              var=batch_var)
 

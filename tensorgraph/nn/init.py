@@ -59,7 +59,7 @@ def _fill(tensor: Tensor, values: Any) -> Tensor:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"nn.init: expected a Tensor, got {type(tensor).__name__}")
     np.copyto(tensor._data, values, casting="unsafe")
-    tensor._version += 1
+    tensor._bump_version()
     return tensor
 
 

@@ -310,7 +310,7 @@ class Module:
         for t in [*self.parameters(), *self.buffers()]:
             if t.dtype.kind == "f" and t.dtype != target:
                 t._data = t._data.astype(target)
-                t._version += 1
+                t._bump_version()
                 t.grad = None
         return self
 
@@ -394,7 +394,7 @@ class Module:
         for key, array in values.items():
             target = own[key]
             np.copyto(target._data, array)
-            target._version += 1  # a graph that saved the old value must not use the new one
+            target._bump_version()  # a graph that saved the old value must not use it
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ printing

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import nn_ops  # noqa: F401 - registers the fused nn ops
 from ._base import REGISTRY, Domain, Op, register
+from .assign import setitem
 from .elementwise import (
     abs,
     add,
@@ -65,9 +66,9 @@ __all__ = [
     "clip", "concatenate", "cos", "divide", "exp", "expand_dims", "flatten", "getitem",
     "leaky_relu", "log", "log1p", "log_softmax", "logsumexp", "matmul", "max", "maximum",
     "mean", "min", "minimum", "multiply", "negative", "pad", "permute", "power", "prod",
-    "register", "relu", "reshape", "scatter_add", "sigmoid", "sin", "softmax", "softplus",
-    "split", "sqrt", "squeeze", "stack", "subtract", "sum", "swapaxes", "tanh", "transpose",
-    "var", "where",
+    "register", "relu", "reshape", "scatter_add", "setitem", "sigmoid", "sin", "softmax",
+    "softplus", "split", "sqrt", "squeeze", "stack", "subtract", "sum", "swapaxes", "tanh",
+    "transpose", "var", "where",
 ]  # fmt: skip
 
 

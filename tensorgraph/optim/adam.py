@@ -133,7 +133,7 @@ class Adam(Optimizer):
                 maximize=maximize, decoupled_weight_decay=decoupled, eps_inside_sqrt=inside,
                 scratch=tmp, grad_scratch=gtmp,
             )  # fmt: skip
-            p._version += 1
+            p._bump_version()
 
 
 class AdamW(Adam):

@@ -105,4 +105,4 @@ class RMSprop(Optimizer):
                 centered=centered, weight_decay=weight_decay, maximize=maximize,
                 scratch=tmp, grad_scratch=gtmp,
             )  # fmt: skip
-            p._version += 1
+            p._bump_version()

@@ -105,4 +105,4 @@ class SGD(Optimizer):
             )  # fmt: skip
             if buf is not None:
                 state["momentum_buffer"] = buf
-            p._version += 1
+            p._bump_version()

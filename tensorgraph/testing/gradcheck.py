@@ -101,6 +101,14 @@ def _read_only(array: np.ndarray) -> np.ndarray:
     return copy
 
 
+def _read_only_leaf(value: np.ndarray, requires_grad: bool = True) -> Tensor:
+    """A Tensor whose own array (a copy of ``value``) is read-only, so that a forward or a VJP
+    writing to it in place fails loudly instead of corrupting the check."""
+    t = Tensor(value, requires_grad=requires_grad)
+    t._data.flags.writeable = False
+    return t
+
+
 def _prepare(inputs: Sequence[Any], nondiff: Sequence[int]) -> tuple[list[Any], list[int]]:
     """Read-only copies of the array inputs, and the indices of those to differentiate.
 
@@ -206,19 +214,20 @@ def _analytic(
     what: str,
 ) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
     """The engine's gradient of <grad_output, fn(values)> w.r.t. each differentiated input."""
-    args = [Tensor(v, requires_grad=True) if i in diff else v for i, v in enumerate(values)]
+    args = [_read_only_leaf(v) if i in diff else v for i, v in enumerate(values)]
     with enable_grad():
         outs = _call(fn, args, what)
     ups = _upstream(outs, grad_output, rng, what)
     for o in outs:
-        o.numpy().flags.writeable = False  # the VJP sees this array as ``out``
+        o._data.flags.writeable = False  # the VJP sees this array as ``out``
     roots = [(o, g) for o, g in zip(outs, ups) if g is not None and o.requires_grad]
     leaves = [args[i] for i in diff]
     if not roots:
         return [np.zeros(v.shape, dtype=v.dtype) for v in (values[i] for i in diff)], ups
     try:
         grads = gradients([o for o, _ in roots], leaves,
-                          grad_outputs=[Tensor(g) for _, g in roots], allow_unused=True)
+                          grad_outputs=[_read_only_leaf(g, False) for _, g in roots],
+                          allow_unused=True)
     except ValueError as err:
         if "read-only" not in str(err):
             raise
