@@ -356,7 +356,40 @@ def _saved_param(value: Any) -> Any:
     return value
 
 
-_PLAIN_PARAM = (int, float, bool, str, type(None), slice, type(Ellipsis))
+def _saved_params(params: dict[str, Any], names: Any) -> dict[str, Any]:
+    """``params`` with the values named in ``names`` made safe to keep (a copy of the dict
+    when one changes; the same dict when all are plain Python values)."""
+    saved = params
+    for name in names:
+        value = params.get(name)
+        if type(value) in _PLAIN_PARAM or _is_int_tuple(value) or isinstance(value, np.dtype):
+            continue
+        if saved is params:
+            saved = dict(params)
+        saved[name] = _saved_param(value)
+    return saved
+
+
+_PLAIN_PARAM = frozenset((int, float, bool, str, type(None), slice, type(Ellipsis)))
+
+#: tuples of ints seen as parameters (axes, shapes): a memo, so that checking that such a
+#: tuple holds nothing mutable is one hash lookup per op, not a loop
+_INT_TUPLES: set[tuple[int, ...]] = set()
+
+
+def _is_int_tuple(value: Any) -> bool:
+    if type(value) is not tuple:
+        return False
+    try:
+        if value in _INT_TUPLES:
+            return True
+    except TypeError:  # unhashable: it holds an array or a list
+        return False
+    if all(type(v) is int for v in value):
+        if len(_INT_TUPLES) < 4096:
+            _INT_TUPLES.add(value)
+        return True
+    return False
 
 
 def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor:
@@ -372,18 +405,16 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
     any_needs = False
     float_dtype: np.dtype | None = None
     cast_ints = weak_floats = False
-    raw: list[int] = []  # arguments that are the caller's own ndarrays
-    scalars: list[int] = []  # Python float arguments
+    raw: list[int] | None = None  # arguments that are the caller's own ndarrays
+    scalars: list[int] | None = None  # Python float arguments
     nondiff = op.nondiff
     given = args
-    for value in params.values():
-        value_type = type(value)
-        if value_type in _PLAIN_PARAM or isinstance(value, np.dtype) or (
-            value_type is tuple and all(type(v) is int for v in value)
-        ):
-            continue
-        params = {k: _saved_param(v) for k, v in params.items()}
-        break
+    if params:
+        names = op.array_params
+        if names is None:  # an op that did not say which parameters may hold arrays
+            params = _saved_params(params, params)
+        elif names:
+            params = _saved_params(params, names)
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
             data = a._data
@@ -394,6 +425,8 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
             need = False
             if isinstance(a, np.ndarray):
                 data = a
+                if raw is None:
+                    raw = []
                 raw.append(i)
             elif isinstance(a, (list, tuple)):
                 # Python data is weak like a Python scalar: numpy would make a float64 array
@@ -409,6 +442,8 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
                 if isinstance(a, np.generic):
                     a = a.item()
                 if type(a) is float:
+                    if scalars is None:
+                        scalars = []
                     scalars.append(i)
                 elif type(a) is complex:
                     raise DTypeError(_complex_message(op.name, i))
@@ -462,7 +497,8 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
     if _modes.anomaly:
         _anomaly_forward(op, node, arrays, out)
     vc = None
-    if out.base is not None or any(out is a for a in arrays):
+    # an op returns a view of an input (base set), or at most its first input itself
+    if out.base is not None or (arrays and out is arrays[0]):
         vc = _view_counter(out, given)
     result = _new_tensor(out, requires, node, vc)
     if node is not None:
@@ -604,13 +640,14 @@ def run_backward(
     accumulated; the gradient of each target is returned instead (None where none flowed).
     """
     pending: dict[Node, Any] = {}
-    # the caller's seeds are never adopted as a .grad buffer
-    adopted = {id(getattr(g, "_data", g)) for g in root_grads}
-    adopted.update(id(g) for g in root_grads)
+    adopted: set[int] = set()  # the caller's seeds are never adopted as a .grad buffer
     leaf_grads: dict[int, Any] = {}
     leaves: dict[int, Tensor] = {}
     root_nodes: list[Node] = []
     for root, g in zip(roots, root_grads):
+        adopted.add(id(g))
+        if isinstance(g, Tensor):
+            adopted.add(id(g._data))
         if root._node is None:
             key = id(root)
             leaves[key] = root

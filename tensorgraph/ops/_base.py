@@ -90,6 +90,12 @@ class Op:
     vjp_per_input: ClassVar[bool] = False
     #: the numpy callable the forward must agree with, for the forward test
     reference: ClassVar[Callable[..., Any] | None] = None
+    #: the keyword parameters that may hold arrays, Tensors, lists or numpy scalars (an
+    #: index, labels, a clip bound, a slope): a recorded node keeps a copy of those, so that
+    #: the caller changing theirs cannot change the gradient. ``None`` (the default, for an op
+    #: that does not say) checks every parameter; an empty set declares them all plain Python
+    #: values (axes, flags), which saves the check on every call.
+    array_params: ClassVar[frozenset[str] | None] = None
 
     forward: ClassVar[Callable[..., Any]]
 
