@@ -312,7 +312,7 @@ def _new_tensor(
     t = Tensor.__new__(Tensor)
     t._data = data
     t.grad = None
-    t.requires_grad = requires_grad
+    t._requires_grad = requires_grad
     t._node = node
     t._vc = [0, 0] if vc is None else vc
     return t
@@ -418,7 +418,7 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
             data = a._data
-            need = a.requires_grad
+            need = a._requires_grad
             versions.append(a._vc[0])
         else:
             versions.append(-1)
@@ -498,8 +498,16 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
         _anomaly_forward(op, node, arrays, out)
     vc = None
     # an op returns a view of an input (base set), or at most its first input itself
-    if out.base is not None or (arrays and out is arrays[0]):
-        vc = _view_counter(out, given)
+    base = out.base
+    if base is not None or (arrays and out is arrays[0]):
+        first = given[0]
+        # the common case inline: a view of the first argument (reshape, transpose, [...])
+        if type(first) is Tensor and (out is first._data or (base is not None and (
+                base is first._data or base is first._data.base))):
+            vc = first._vc
+            vc[1] = 1
+        else:
+            vc = _view_counter(out, given)
     result = _new_tensor(out, requires, node, vc)
     if node is not None:
         node.out_vc = result._vc
@@ -750,7 +758,7 @@ def run_backward(
                 result.append(target_nodes.get(t._node))
         return result
     for k, leaf in leaves.items():
-        if leaf.requires_grad:
+        if leaf._requires_grad:
             _accumulate_grad(leaf, leaf_grads[k], create_graph, adopted)
     return None
 

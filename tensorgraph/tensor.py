@@ -44,7 +44,7 @@ class Tensor:
         Whether gradients flow to this tensor.
     """
 
-    __slots__ = ("__weakref__", "_data", "_node", "_vc", "grad", "requires_grad")
+    __slots__ = ("__weakref__", "_data", "_node", "_requires_grad", "_vc", "grad")
     __array_priority__ = 1000.0
 
     _data: np.ndarray
@@ -52,7 +52,7 @@ class Tensor:
     #: the storage's version counter ``[writes, shared]``, shared by tensors sharing memory
     _vc: list[int]
     grad: Tensor | None
-    requires_grad: bool
+    _requires_grad: bool
 
     def __init__(
         self, data: Any, requires_grad: bool = False, dtype: DTypeLike | None = None
@@ -61,7 +61,7 @@ class Tensor:
         self._node = None
         self._vc = [0, 0]
         self.grad = None
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -201,8 +201,24 @@ class Tensor:
             raise GradientError(
                 "requires_grad_(False) on a non-leaf tensor; use .detach() to cut the graph"
             )
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         return self
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients flow to this tensor (set it on leaves; checked like
+        :meth:`requires_grad_`: only floating tensors can require grad)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"requires_grad must be a bool, got {type(value).__name__}")
+        if self._node is not None and not value:
+            raise GradientError(
+                "requires_grad = False on a non-leaf tensor; use .detach() to cut the graph"
+            )
+        self.requires_grad_(bool(value))
 
     def detach(self) -> Tensor:
         """Return a new leaf sharing this tensor's array, cut from the graph.
@@ -412,7 +428,7 @@ class Tensor:
         self._bump_version()
         node = result._node
         self._node = node
-        self.requires_grad = result.requires_grad
+        self._requires_grad = result._requires_grad
         if node is not None:
             node.out_vc = self._vc
             node.out_v0 = self._vc[0]

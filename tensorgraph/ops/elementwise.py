@@ -394,6 +394,7 @@ class LeakyRelu(Op):
     """
 
     name = "leaky_relu"
+    array_params = frozenset({"negative_slope"})
     domain = Domain(avoid=(0.0,), params=lambda shapes: [{"negative_slope": 0.01},
                                                           {"negative_slope": 0.2}])
 
@@ -502,6 +503,7 @@ class Clip(Op):
     """
 
     name = "clip"
+    array_params = frozenset({"a_min", "a_max"})
     domain = Domain(avoid=(-1.0, 1.0), params=lambda shapes: [
         {"a_min": -1.0, "a_max": 1.0}, {"a_min": None, "a_max": 1.0},
         {"a_min": -1.0, "a_max": None},

@@ -34,6 +34,7 @@ class Softmax(Op):
     """
 
     name = "softmax"
+    array_params = frozenset()
     domain = Domain(params=_axis_params, min_rank=1)
 
     @staticmethod
@@ -65,6 +66,7 @@ class LogSoftmax(Op):
     """
 
     name = "log_softmax"
+    array_params = frozenset()
     domain = Domain(params=_axis_params, min_rank=1)
 
     @staticmethod

@@ -55,6 +55,7 @@ class Sum(Op):
     """
 
     name = "sum"
+    array_params = frozenset()
     domain = Domain(params=_reduction_params)
 
     @staticmethod
@@ -80,6 +81,7 @@ class Mean(Op):
     """
 
     name = "mean"
+    array_params = frozenset()
     domain = Domain(params=_reduction_params)
 
     @staticmethod
@@ -109,6 +111,7 @@ class Var(Op):
     """
 
     name = "var"
+    array_params = frozenset()
     domain = Domain(params=lambda shapes: [
         {**p, "ddof": d} for p in _reduction_params(shapes) for d in (0, 1)
         if _count(shapes[0], normalize_axis(p["axis"], len(shapes[0]), "var")) > d
@@ -146,6 +149,7 @@ class Max(Op):
     """
 
     name = "max"
+    array_params = frozenset()
     domain = Domain(params=_reduction_params, distinct=True)
 
     @staticmethod
@@ -171,6 +175,7 @@ class Min(Op):
     """
 
     name = "min"
+    array_params = frozenset()
     domain = Domain(params=_reduction_params, distinct=True)
 
     @staticmethod
@@ -197,6 +202,7 @@ class Logsumexp(Op):
     """
 
     name = "logsumexp"
+    array_params = frozenset()
     domain = Domain(params=_reduction_params)
 
     @staticmethod
@@ -236,6 +242,7 @@ class Prod(Op):
     """
 
     name = "prod"
+    array_params = frozenset()
     domain = Domain(params=_reduction_params, low=-2.0, high=2.0, avoid=(0.0,), margin=0.3)
 
     @staticmethod

@@ -53,6 +53,7 @@ class Reshape(Op):
     """
 
     name = "reshape"
+    array_params = frozenset()
     domain = Domain(params=_reshape_params)
 
     @staticmethod
@@ -129,6 +130,7 @@ class Transpose(Op):
     """
 
     name = "transpose"
+    array_params = frozenset()
     domain = Domain(params=_transpose_params)
 
     @staticmethod
@@ -180,6 +182,7 @@ class BroadcastTo(Op):
     """
 
     name = "broadcast_to"
+    array_params = frozenset()
     domain = Domain(params=lambda shapes: [{"shape": (2, *shapes[0])},
                                            {"shape": (3, *[max(s, 1) for s in shapes[0]])}])
 
@@ -219,6 +222,7 @@ class Concatenate(Op):
     """
 
     name = "concatenate"
+    array_params = frozenset()
     domain = Domain(nargs=3, shapes="concat", min_rank=1,
                     params=lambda shapes: [{"axis": shapes[0].__len__() - 1}])
 
@@ -253,6 +257,7 @@ class Stack(Op):
     """
 
     name = "stack"
+    array_params = frozenset()
     domain = Domain(nargs=3, shapes="stack", params=lambda shapes: [
         {"axis": 0}, {"axis": len(shapes[0])}])
 
@@ -349,6 +354,7 @@ class Getitem(Op):
     """
 
     name = "getitem"
+    array_params = frozenset({"index"})
     domain = Domain(params=_getitem_params)
 
     @staticmethod
@@ -375,6 +381,7 @@ class ScatterAdd(Op):
     """
 
     name = "scatter_add"
+    array_params = frozenset({"index"})
     domain = Domain(params=lambda shapes: [{"index": 0, "shape": (3, *shapes[0])},
                                            {"index": np.array([0, 2, 0]),
                                             "shape": (3, *shapes[0])}],
@@ -443,6 +450,7 @@ class Pad(Op):
     """
 
     name = "pad"
+    array_params = frozenset({"constant_values"})
     domain = Domain(min_rank=1, params=lambda shapes: [
         {"pad_width": tuple((1, 2) for _ in shapes[0]), "constant_values": 0.0},
         {"pad_width": tuple((0, 1) for _ in shapes[0]), "constant_values": 1.5}])
@@ -488,6 +496,7 @@ class Astype(Op):
     """
 
     name = "astype"
+    array_params = frozenset()
     domain = Domain(params=lambda shapes: [{"dtype": np.dtype(np.float64)}], second_order=True)
 
     @staticmethod
