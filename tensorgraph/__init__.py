@@ -10,6 +10,8 @@ tensor([2., 4., 6.], dtype=float32)
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import errors
 from .autograd import (
     detect_anomaly,
@@ -115,3 +117,17 @@ from .serialization import load as load
 from .serialization import load_model as load_model
 from .serialization import save as save
 from .serialization import save_model as save_model
+
+#: sub-packages imported on first use (as ``tg.viz``, ``tg.study``, ...): their optional
+#: dependencies (hypothesis, graphviz, matplotlib) are only needed by who uses them
+_LAZY_SUBMODULES = frozenset({"perf", "study", "testing", "viz"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'tensorgraph' has no attribute {name!r}")

@@ -130,3 +130,12 @@ def test_random_constructors_take_a_shape_tuple_or_ints() -> None:
     assert tg.rand([4]).shape == (4,)
     with pytest.raises(TypeError, match=r"randn: the shape must be non-negative ints"):
         tg.randn(2.5)
+
+
+def test_every_public_sub_package_is_an_attribute_of_the_package() -> None:
+    import importlib
+
+    for name in ("nn", "optim", "data", "training", "errors", "testing", "viz", "study", "perf"):
+        assert getattr(tg, name) is importlib.import_module(f"tensorgraph.{name}")
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        tg.nope  # noqa: B018
