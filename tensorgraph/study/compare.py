@@ -77,12 +77,14 @@ class StudySettings:
         if self.seeds is not None:
             integer("seeds", 2)
         if not (isinstance(self.hidden, tuple) and self.hidden
-                and all(isinstance(w, int) and w >= 1 for w in self.hidden)):
+                and all(isinstance(w, int) and not isinstance(w, bool) and w >= 1
+                                        for w in self.hidden)):
             raise DomainError(f"study settings: hidden must be positive layer widths, got "
                               f"{self.hidden!r}")
         for name in ("val_fraction", "test_fraction", "confidence"):
             value = getattr(self, name)
-            if not (isinstance(value, int | float) and 0 < value < 1):
+            if not (isinstance(value, int | float) and not isinstance(value, bool)
+                    and 0 < value < 1):
                 raise DomainError(f"study settings: {name} must be in (0, 1), got {value!r}")
 
     def describe(self) -> str:
