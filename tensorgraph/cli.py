@@ -23,7 +23,7 @@ import io
 import itertools
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NoReturn
@@ -706,6 +706,29 @@ def _reader_gone() -> int:
     return EXIT_BROKEN_PIPE
 
 
+@contextlib.contextmanager
+def _one_interrupt() -> Iterator[None]:
+    """The first Ctrl-C interrupts the command; later ones are ignored while it stops (a
+    second Ctrl-C during the cleanup used to abandon it and hang)."""
+    import signal
+    import threading
+
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield  # not ours to change: a thread, or a caller with its own handler
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
@@ -720,7 +743,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .errors import TensorGraphError
 
     try:
-        return _COMMANDS[args.command](args)
+        with _one_interrupt():
+            return _COMMANDS[args.command](args)
     except BrokenPipeError:
         return _reader_gone()
     except KeyboardInterrupt:

@@ -20,7 +20,9 @@ import importlib
 import importlib.util
 import multiprocessing
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
@@ -73,6 +75,10 @@ _WORKER_DATA: tuple[np.ndarray, np.ndarray] | None = None
 
 def _init_worker(X: np.ndarray, y: np.ndarray) -> None:
     global _WORKER_DATA
+    # Ctrl-C reaches every process of the terminal's process group: the parent alone
+    # decides what an interrupt does (it stops the workers), so the workers ignore it
+    # rather than each printing a traceback or dying in the middle of a result.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # For libraries loaded after this point; numpy's BLAS read the variables at start-up.
     os.environ.update(dict.fromkeys(BLAS_VARIABLES, "1"))
     _WORKER_DATA = (X, y)
@@ -97,6 +103,39 @@ def _failed(task: FitTask, exc: BaseException) -> Record:
     from .fits import _error_record
 
     return _error_record(task, exc, float("nan"))
+
+
+#: Seconds a worker is given to exit after SIGTERM before it is killed.
+STOP_GRACE = 1.0
+
+
+@contextlib.contextmanager
+def _interrupts_ignored() -> Iterator[None]:
+    # A second Ctrl-C during the cleanup must not abandon it half-way (which left the
+    # executor's threads waiting for workers that would never answer, forever).
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop ``pool`` now: cancel the fits not started, terminate the workers (kill those
+    still alive after :data:`STOP_GRACE` seconds) and reap them."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        if worker.is_alive():
+            worker.terminate()
+    for worker in workers:
+        worker.join(STOP_GRACE)
+        if worker.is_alive():
+            worker.kill()
+            worker.join(STOP_GRACE)
 
 
 def _processes(tasks: Sequence[FitTask], X: np.ndarray, y: np.ndarray, jobs: int,
@@ -124,8 +163,11 @@ def _processes(tasks: Sequence[FitTask], X: np.ndarray, y: np.ndarray, jobs: int
                     record = _failed(task, exc)
                 records.append(record)
                 on_done(record)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException:  # KeyboardInterrupt above all: stop the workers, do not wait
+        with _interrupts_ignored():
+            _stop(pool)
+        raise
+    pool.shutdown(wait=True)
     return records
 
 

@@ -188,3 +188,63 @@ def test_gradcheck_without_hypothesis_says_how_to_install_it() -> None:
         'installed: pip install "hypothesis>=6.90" (or, in the tensorgraph checkout, '
         'pip install ".[testing]")'
     )
+
+
+
+def _alive_in_group(group: int) -> list[str]:
+    # The processes of the process group still running (zombies, dead but not yet reaped
+    # by init, do not count), with their command lines.
+    alive = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            if fields[0] != "Z" and int(fields[2]) == group:
+                with open(f"/proc/{entry}/cmdline") as handle:
+                    alive.append(handle.read().replace("\0", " "))
+        except OSError:
+            continue
+    return alive
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_two_interrupts_end_the_study_promptly_with_130_and_no_processes(
+    tmp_path: Path, jobs: str
+) -> None:
+    import signal
+    import time
+
+    # Enough work that the fits are still running when Ctrl-C (twice) arrives; without
+    # threadpoolctl --jobs 1 runs in a spawned worker, the case of the report.
+    code = ("import sys\n"
+            + ("sys.modules['threadpoolctl'] = None\n" if jobs == "1" else "")
+            + "from tensorgraph.cli import main\nsys.exit(main(sys.argv[1:]))")
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, "compare", "--models", "gd", "adam", "--folds", "2",
+         "--repeats", "1", "--epochs", "5000", "--patience", "5000", "--hidden", "8",
+         "--jobs", jobs, "--out", str(tmp_path / "out")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+        start_new_session=True)
+    assert process.stderr is not None
+    assert "fits (2 models" in process.stderr.readline()  # the fits have been handed out
+    time.sleep(1.5)  # the workers are up and training
+    os.killpg(process.pid, signal.SIGINT)
+    time.sleep(0.3)
+    os.killpg(process.pid, signal.SIGINT)
+    started = time.monotonic()
+    try:
+        status = process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        pytest.fail("the study did not end within 10 s of two interrupts")
+    stderr = process.stderr.read()
+    assert status == 130, stderr
+    assert time.monotonic() - started < 10
+    assert "tensorgraph: interrupted" in stderr and "Traceback" not in stderr
+    deadline = time.monotonic() + 5
+    while _alive_in_group(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _alive_in_group(process.pid) == []
