@@ -415,9 +415,9 @@ def _compare(args: argparse.Namespace) -> int:
 
     study_file = study.load_study_file(args.study) if args.study else None
     series = study_file.models if study_file and study_file.models else study.SERIES
-    specs = study.with_overrides(
-        study.select(args.models, series), lr=args.lr, l2=args.l2, dropout=args.dropout
-    )
+    overrides = {key: value for key, value in (("lr", args.lr), ("l2", args.l2),
+                                                ("dropout", args.dropout)) if value is not None}
+    specs = study.with_overrides(study.select(args.models, series), **overrides)
     settings = _study_settings(args, study_file.settings if study_file else {})
     study.resolve_baseline(specs, settings.baseline)
     bunch = _load_data(args.data, args.target)
@@ -435,12 +435,20 @@ def _compare(args: argparse.Namespace) -> int:
     try:
         result = study.run_study(
             bunch, specs, settings, jobs=jobs, scheduler=args.scheduler, on_done=progress,
-            study_file=study_file.record() if study_file else None,
+            study_file=study_file.record() if study_file else None, overrides=overrides,
         )
     finally:
         progress.close()
-    print(study.format_study_table(result), flush=True)
+    # The results first: nothing after the fits may lose them.
     written = study.write_study_results(result, out)
+    try:
+        table = study.format_study_table(result)
+    except Exception as exc:  # a bug in the table must not hide the written results
+        print(f"tensorgraph compare: error: could not format the table "
+              f"({type(exc).__name__}: {exc}); the results are in {written[0]}",
+              file=sys.stderr)
+        return EXIT_FAILED
+    print(table, flush=True)
     try:
         written.append(study.plot_study(result, out / "curves.png"))
         note = ""

@@ -224,6 +224,8 @@ class StudyResult:
     summaries: list[ModelSummary]
     study_file: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The values set on every model on top of its spec (``--lr``, ``--l2``, ``--dropout``).
+    overrides: dict[str, Any] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[dict[str, Any]]:
@@ -240,11 +242,14 @@ def run_study(
     scheduler: Any = None,
     on_done: Callable[[dict[str, Any]], None] | None = None,
     study_file: dict[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> StudyResult:
     """Run the study: every model on every resampling of ``bunch``, then the analysis.
 
     ``jobs`` and ``scheduler`` choose where the fits run (see
     :func:`~tensorgraph.study.execute.run_tasks`); the results do not depend on them.
+    ``overrides`` records the values already set on every spec (see
+    :func:`~tensorgraph.study.models.with_overrides`) for the table and ``results.json``.
     """
     settings = settings or StudySettings()
     baseline = resolve_baseline(specs, settings.baseline)
@@ -263,4 +268,5 @@ def run_study(
         records=records,
         summaries=analyse(records, specs, baseline, settings.confidence),
         study_file=study_file,
+        overrides=dict(overrides or {}),
     )

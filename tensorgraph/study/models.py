@@ -26,6 +26,7 @@ __all__ = [
     "SERIES",
     "ModelSpec",
     "build_model",
+    "describe_overrides",
     "make_loss",
     "make_optimizer",
     "output_width",
@@ -154,15 +155,32 @@ def select(
     return [spec for spec in series if spec.name in set(names)]
 
 
+def describe_overrides(values: dict[str, Any]) -> str:
+    """``{"l2": 0.0, "lr": 0.01}`` as ``"l2=0, lr=0.01"`` (the form labels and tables show)."""
+    return ", ".join(f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}"
+                     for key, value in values.items())
+
+
 def with_overrides(specs: Sequence[ModelSpec], **values: Any) -> list[ModelSpec]:
     """``specs`` with the given fields (those not None) set on every spec, e.g.
-    ``with_overrides(specs, lr=0.01, l2=None)`` sets every learning rate to 0.01."""
+    ``with_overrides(specs, lr=0.01, l2=None)`` sets every learning rate to 0.01.
+
+    A spec that an override changes gets it appended to its label (``"Adam + L2
+    [l2=0]"``), so that no table shows the label of a model that did not run as labelled.
+    """
     names = {f.name for f in fields(ModelSpec)}
     unknown = sorted(set(values) - names)
     if unknown:
         raise DomainError(f"with_overrides: ModelSpec has no field {unknown[0]!r}")
     given = {k: v for k, v in values.items() if v is not None}
-    return [replace(spec, **given) for spec in specs] if given else list(specs)
+    changed = []
+    for spec in specs:
+        differs = {k: v for k, v in given.items() if k != "label" and getattr(spec, k) != v}
+        label = given.get("label", spec.label)
+        if differs:
+            label = f"{label} [{describe_overrides(differs)}]"
+        changed.append(replace(spec, **{**given, "label": label}))
+    return changed
 
 
 def output_width(n_classes: int) -> int:

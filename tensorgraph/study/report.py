@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .compare import ModelSummary, StudyResult
+from .models import describe_overrides
 from .stats import Estimate
 
 __all__ = ["code_versions", "format_study_table", "plot_study", "write_study_results"]
@@ -69,6 +70,9 @@ def format_study_table(result: StudyResult) -> str:
         f"mean ± half-width of the {level} interval; difference in test accuracy (points) "
         f"against {baseline}, corrected resampled t-test",
     ]
+    if result.overrides:
+        header.append(f"overrides: {describe_overrides(result.overrides)} applied to every "
+                      f"model (a label in [...] names the values that changed)")
     columns = ["model", "test accuracy", "test cost", "epochs", "seconds",
                f"vs {result.baseline} [{level} interval]", "p", "verdict"]
     rows = []
@@ -140,6 +144,7 @@ def study_document(result: StudyResult) -> dict[str, Any]:
                     "features": result.n_features, "classes": list(result.class_names)},
         "settings": settings,
         "study_file": result.study_file,
+        "overrides": result.overrides,
         "baseline": result.baseline,
         "models": [asdict(spec) for spec in result.specs],
         "summary": [

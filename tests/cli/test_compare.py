@@ -79,7 +79,7 @@ def test_a_study_file_and_the_flags_that_apply_to_every_model(tmp_path: Path) ->
                  "--jobs", "1", "--no-progress", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "3-fold stratified cross-validation once" in result.stdout
-    assert "against fast," in result.stdout
+    assert "against fast [dropout=0.1]," in result.stdout
     document = json.loads((out / "results.json").read_text())
     assert [m["name"] for m in document["models"]] == ["adam", "fast"]
     assert [m["dropout"] for m in document["models"]] == [0.1, 0.1]
@@ -248,3 +248,40 @@ def test_two_interrupts_end_the_study_promptly_with_130_and_no_processes(
     while _alive_in_group(process.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _alive_in_group(process.pid) == []
+
+
+def test_overrides_are_in_the_header_the_labels_and_results_json(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run("compare", "--models", "gd", "adam_l2", "--l2", "0", "--dropout", "0",
+                 "--lr", "0.01", *TINY, "--no-progress", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[2] == ("overrides: lr=0.01, l2=0, dropout=0 applied to every model (a label "
+                        "in [...] names the values that changed)")
+    # adam_l2 did not run with L2: its label says so; gd's l2 and dropout were 0 already.
+    assert any(line.startswith("Adam + L2 [lr=0.01, l2=0]") for line in lines)
+    assert any(line.startswith("full-batch gradient descent [lr=0.01]") for line in lines)
+    document = json.loads((out / "results.json").read_text())
+    assert document["overrides"] == {"lr": 0.01, "l2": 0.0, "dropout": 0.0}
+    assert [m["label"] for m in document["models"]] == [
+        "full-batch gradient descent [lr=0.01]", "Adam + L2 [lr=0.01, l2=0]"]
+    plain = run("compare", "--models", "gd", *TINY, "--no-progress", "--out", str(out))
+    assert "overrides:" not in plain.stdout
+    assert json.loads((out / "results.json").read_text())["overrides"] == {}
+
+
+def test_the_results_are_written_before_the_table_is_formatted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tensorgraph import study
+
+    def broken(result: object) -> str:
+        raise AttributeError("'list' object has no attribute 'ljust'")
+
+    monkeypatch.setattr(study, "format_study_table", broken)
+    status = main(["compare", "--models", "gd", *TINY, "--no-progress", "--out",
+                   str(tmp_path)])
+    assert status == 1
+    assert len(json.loads((tmp_path / "results.json").read_text())["fits"]) == 2
+    err = capsys.readouterr().err
+    assert "could not format the table (AttributeError" in err and "results.json" in err
