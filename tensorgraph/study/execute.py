@@ -142,7 +142,10 @@ def _processes(tasks: Sequence[FitTask], X: np.ndarray, y: np.ndarray, jobs: int
                on_done: OnDone) -> list[Record]:
     context = multiprocessing.get_context("spawn")
     records: list[Record] = []
-    with _blas_environment():
+    # Workers started while SIGINT is ignored ignore it from their first instruction (an
+    # ignored signal stays ignored across exec, and Python then installs no handler), so a
+    # Ctrl-C during their start-up cannot print a traceback either.
+    with _blas_environment(), _interrupts_ignored():
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
                                    initializer=_init_worker, initargs=(X, y))
         try:
