@@ -16,7 +16,7 @@ import numpy as np
 
 from .compare import ModelSummary, StudyResult
 from .models import describe_overrides
-from .stats import Estimate
+from .stats import FEW_FITS, Estimate
 
 __all__ = ["code_versions", "format_study_table", "plot_study", "write_study_results"]
 
@@ -46,10 +46,13 @@ def _versus(summary: ModelSummary) -> tuple[str, str, str]:
     if math.isnan(test.low):
         difference = "-" if math.isnan(test.mean_difference) else _points(
             test.mean_difference)
-        return difference, "", test.verdict
+        return difference, "-", test.verdict
     difference = (f"{_points(test.mean_difference)} "
                   f"[{_points(test.low)}, {_points(test.high)}]")
-    return difference, f"{test.p_value:.3f}", test.verdict
+    verdict = test.verdict
+    if test.n < FEW_FITS:
+        verdict += f" (few fits: {test.n})"
+    return difference, f"{test.p_value:.3f}", verdict
 
 
 def format_study_table(result: StudyResult) -> str:

@@ -1,0 +1,41 @@
+"""The printed table's verdicts when the paired differences cannot support one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tensorgraph.study import SERIES, StudySettings, analyse, format_study_table
+from tensorgraph.study.compare import StudyResult
+
+
+def _table(differences: list[float]) -> list[str]:
+    gd, adam = (s for s in SERIES if s.name in ("gd", "adam"))
+    records: list[dict[str, Any]] = []
+    for fold, difference in enumerate(differences):
+        for spec, accuracy in ((gd, 0.25), (adam, 0.25 + difference)):
+            records.append({"fit": len(records), "model": spec.name, "repeat": 0,
+                            "fold": fold, "error": None, "test_accuracy": accuracy,
+                            "test_cost": 0.5, "seconds": 1.0, "epochs": 3, "n_train": 30,
+                            "n_validation": 10, "n_test": 40})
+    settings = StudySettings(folds=max(len(differences), 2), repeats=1)
+    result = StudyResult("toy", 80, 2, ("a", "b"), settings, [gd, adam], "gd", records,
+                         analyse(records, [gd, adam], "gd"))
+    return format_study_table(result).splitlines()
+
+
+def test_identical_differences_give_no_verdict_interval_or_p() -> None:
+    # +50 points in both fits: zero variance, which a t-test would call certain (p 0).
+    row = _table([0.5, 0.5])[-1]
+    assert row.startswith("Adam")
+    assert row.endswith("+50.00  -  cannot tell: differences identical in every fit")
+    assert "[" not in row and " 0.000 " not in row.split("±")[-1]
+    zero = _table([0.0, 0.0, 0.0])[-1]
+    assert zero.endswith("+0.00  -  cannot tell: differences identical in every fit")
+    assert "1.000" not in zero
+
+
+def test_a_verdict_on_fewer_than_five_fits_says_so() -> None:
+    few = _table([0.1, 0.2, 0.15])[-1]
+    assert few.endswith("(few fits: 3)") and "[" in few
+    enough = _table([0.1, 0.2, 0.15, 0.12, 0.18])[-1]
+    assert "few fits" not in enough and enough.endswith("better")
