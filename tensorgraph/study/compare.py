@@ -96,13 +96,14 @@ class StudySettings:
         return f"{self.folds}-fold stratified cross-validation {times}"
 
 
-def make_folds(y: np.ndarray, settings: StudySettings) -> list[Fold]:
-    """The resamplings ``settings`` asks for."""
+def make_folds(y: np.ndarray, settings: StudySettings,
+               class_names: Sequence[str] | None = None) -> list[Fold]:
+    """The resamplings ``settings`` asks for (``class_names`` name classes in errors)."""
     if settings.seeds is not None:
         return random_splits(y, settings.seeds, settings.seed, settings.test_fraction,
-                             settings.val_fraction)
+                             settings.val_fraction, class_names)
     return repeated_stratified_kfold(y, settings.folds, settings.repeats, settings.seed,
-                                     settings.val_fraction)
+                                     settings.val_fraction, class_names)
 
 
 def resolve_baseline(specs: Sequence[ModelSpec], baseline: str | None) -> str:
@@ -128,7 +129,16 @@ def plan(bunch: Bunch, specs: Sequence[ModelSpec], settings: StudySettings) -> l
     if bunch.target is None:
         raise DomainError(f"{bunch.name}: the data has no target column to learn")
     resolve_baseline(specs, settings.baseline)
-    folds = make_folds(bunch.target, settings)
+    for spec in specs:
+        # Every fit of such a model would fail: say so before training anything.
+        if spec.batch_norm and not spec.full_batch and (
+                spec.batch_size or settings.batch_size) == 1:
+            raise DomainError(
+                f"model {spec.name!r} uses batch-norm, which cannot train on mini-batches "
+                f"of one sample (batch_size 1): use a batch size of at least 2 "
+                f"(--batch-size), or leave the model out (--models)")
+    names = [str(n) for n in bunch.target_names]
+    folds = make_folds(bunch.target, settings, names)
     tasks: list[FitTask] = []
     for fold in folds:
         for spec in specs:

@@ -125,7 +125,18 @@ BAD = [
     (("--dropout", "1"), "argument --dropout: expected a number in [0, 1), got '1'"),
     (("--jobs", "0"), "argument --jobs: expected a positive integer"),
     (("--study", "absent.toml"), "--study: no such file: absent.toml"),
-    (("--folds", "300"), "class 0 has 212 samples, fewer than the 300 folds"),
+    (("--folds", "300"), "class 'malignant' has 212 samples, fewer than the 300 folds; use --folds "
+     "between 2 and 212 or random splits (--seeds)"),
+    (("--batch-size", "1"), "model 'adam_bn' uses batch-norm, which cannot train on "
+     "mini-batches of one sample (batch_size 1): use a batch size of at least 2"),
+    (("--models", "gd", "--data", "{rare}", "--target", "y", "--folds", "2"),
+     "class 'c' has 3 samples: with 2 folds a fold's training part keeps only 1 of them, "
+     "and its validation split (early stopping) needs 2 per class; use --folds 3 or "
+     "random splits (--seeds)"),
+    (("--models", "gd", "--data", "{pair}", "--target", "y", "--folds", "2"),
+     "class 'c' has 2 samples: with 2 folds a fold's training part keeps only 1 of them, "
+     "and its validation split (early stopping) needs 2 per class; every class needs at "
+     "least 3 samples (one to test, 2 to train and validate)"),
 ]
 
 
@@ -139,7 +150,12 @@ def test_bad_input_is_refused_before_any_training(
 ) -> None:
     (tmp_path / "file").write_text("x")
     (tmp_path / "busy" / "results.json").mkdir(parents=True)
-    paths = {"file": str(tmp_path / "file"), "busy": str(tmp_path / "busy")}
+    paths = {"file": str(tmp_path / "file"), "busy": str(tmp_path / "busy"),
+             "rare": str(tmp_path / "rare.csv"), "pair": str(tmp_path / "pair.csv")}
+    for name, rare in (("rare", 3), ("pair", 2)):
+        rows = [f"{i},{i % 7},a" for i in range(20)] + [f"{i},{i % 5},b" for i in range(20)]
+        rows += [f"{i},{i},c" for i in range(rare)]
+        (tmp_path / f"{name}.csv").write_text("u,v,y\n" + "\n".join(rows) + "\n")
     monkeypatch.chdir(tmp_path)
     try:
         status = main(["compare", "--no-progress", *(a.format(**paths) for a in args)])
