@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare the models over repeated cross-validation",
         description="Train the study's models on every fold of repeated stratified k-fold "
         "cross-validation and compare each with a baseline: mean test accuracy with its "
-        "95%% interval, the paired difference, its p-value (corrected resampled t-test) "
+        "95% interval, the paired difference, its p-value (corrected resampled t-test) "
         "and a verdict.",
     )
     _add_data_options(compare, epochs=200)
@@ -423,10 +423,17 @@ def _compare(args: argparse.Namespace) -> int:
     bunch = _load_data(args.data, args.target)
     tasks = study.plan(bunch, specs, settings)  # refuses folds the data cannot give
     out = _check_out(args.out)
-    jobs = args.jobs or study.default_jobs()
+    cores = study.default_jobs()
+    jobs = args.jobs or cores
+    if args.jobs and args.jobs > cores and not args.scheduler:
+        print(f"tensorgraph compare: warning: --jobs {args.jobs} is more than the {cores} "
+              f"core(s) this process may use; the workers will share them",
+              file=sys.stderr, flush=True)
+    workers = study.worker_processes(jobs, len(tasks))
     where = (f"the Dask scheduler at {args.scheduler}" if args.scheduler
-             else "this process" if jobs == 1 or len(tasks) == 1
-             else f"{min(jobs, len(tasks))} worker processes")
+             else "this process" if workers == 0
+             else "1 worker process" if workers == 1
+             else f"{workers} worker processes")
     show = not args.no_progress
     if show:
         print(f"{len(tasks)} fits ({len(specs)} models x {len(tasks) // len(specs)} "

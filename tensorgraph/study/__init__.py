@@ -34,7 +34,7 @@ from .compare import (
     resolve_baseline,
     run_study,
 )
-from .execute import BLAS_VARIABLES, FitProgress, default_jobs, run_tasks
+from .execute import BLAS_VARIABLES, FitProgress, default_jobs, run_tasks, worker_processes
 from .fits import FitTask, fit_seed, run_fit, single_blas_thread
 from .models import (
     OPTIMIZERS,
@@ -115,6 +115,7 @@ __all__ = [
     "train_model",
     "train_one",
     "with_overrides",
+    "worker_processes",
     "write_results",
     "write_study_results",
 ]

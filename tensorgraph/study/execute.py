@@ -32,7 +32,7 @@ import numpy as np
 from ..errors import DomainError
 from .fits import FitTask, run_fit, single_blas_thread
 
-__all__ = ["BLAS_VARIABLES", "FitProgress", "default_jobs", "run_tasks"]
+__all__ = ["BLAS_VARIABLES", "FitProgress", "default_jobs", "run_tasks", "worker_processes"]
 
 #: The environment variables that set the thread count of the BLAS libraries numpy may use.
 BLAS_VARIABLES = (
@@ -227,17 +227,25 @@ def run_tasks(
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise DomainError(f"run_tasks: jobs must be a positive integer, got {jobs!r}")
     report = on_done or (lambda record: None)
+    workers = worker_processes(jobs, len(tasks))
     if scheduler is not None:
         records = _dask(tasks, X, y, scheduler, report)
-    elif (jobs == 1 or len(tasks) <= 1) and _can_pin_here():
+    elif workers == 0:
         records = _in_process(tasks, X, y, report)
-    elif jobs == 1 or len(tasks) <= 1:
+    else:
+        records = _processes(tasks, X, y, workers, report)
+    return sorted(records, key=lambda record: int(record["fit"]))
+
+
+def worker_processes(jobs: int, n_tasks: int) -> int:
+    """How many worker processes :func:`run_tasks` starts for ``n_tasks`` fits and
+    ``jobs``: never more than the fits; 0 means the fits run in this process (one job, or
+    one fit, with threadpoolctl to pin this process's BLAS to one thread)."""
+    if jobs == 1 or n_tasks <= 1:
         # Without threadpoolctl this process's BLAS cannot be pinned any more: one worker
         # process, started with one BLAS thread, runs the fits instead.
-        records = _processes(tasks, X, y, 1, report)
-    else:
-        records = _processes(tasks, X, y, min(jobs, len(tasks)), report)
-    return sorted(records, key=lambda record: int(record["fit"]))
+        return 0 if _can_pin_here() else 1
+    return min(jobs, n_tasks)
 
 
 class FitProgress:
@@ -264,8 +272,9 @@ class FitProgress:
             return
         what = (f"error: {record['error']}" if record["error"]
                 else f"test accuracy {100 * record['test_accuracy']:.2f}%")
-        print(f"[{self.done}/{self.total}] {record['model']} repeat {record['repeat'] + 1} "
-              f"fold {record['fold'] + 1}: {what}", file=sys.stderr, flush=True)
+        # Repeats and folds are numbered from 0, as in results.json and results.csv.
+        print(f"[{self.done}/{self.total}] {record['model']} repeat {record['repeat']} "
+              f"fold {record['fold']}: {what}", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.bar is not None:

@@ -98,8 +98,8 @@ def format_study_table(result: StudyResult) -> str:
     if result.failed:
         first_error = result.failed[0]
         lines.append(f"{len(result.failed)} fit(s) failed; the first: {first_error['model']} "
-                     f"repeat {first_error['repeat'] + 1} fold {first_error['fold'] + 1}: "
-                     f"{first_error['error']}")
+                     f"repeat {first_error['repeat']} fold {first_error['fold']} (numbered "
+                     f"from 0, as in results.json): {first_error['error']}")
     return "\n".join([*header, *lines])
 
 

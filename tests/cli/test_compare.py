@@ -301,3 +301,35 @@ def test_the_results_are_written_before_the_table_is_formatted(
     assert len(json.loads((tmp_path / "results.json").read_text())["fits"]) == 2
     err = capsys.readouterr().err
     assert "could not format the table (AttributeError" in err and "results.json" in err
+
+
+def test_help_shows_percent_signs_once(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    text = capsys.readouterr().out
+    assert "95% interval" in " ".join(text.split()) and "%%" not in text
+
+
+def test_jobs_are_capped_at_the_fits_and_more_than_the_cores_warns(tmp_path: Path) -> None:
+    from tensorgraph.study import default_jobs
+
+    many = str(default_jobs() + 5)
+    result = run("compare", "--models", "gd", *TINY[:-2], "--jobs", many, "--out",
+                 str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0] == (f"tensorgraph compare: warning: --jobs {many} is more than the "
+                        f"{default_jobs()} core(s) this process may use; the workers will "
+                        f"share them")
+    assert lines[1] == "2 fits (1 models x 2 resamplings) in 2 worker processes"
+
+
+def test_jobs_1_says_where_the_fits_really_run(tmp_path: Path) -> None:
+    # Without threadpoolctl this process cannot pin its BLAS: one spawned worker runs them.
+    code = ("import sys; sys.modules['threadpoolctl'] = None\n"
+            "from tensorgraph.cli import main\nsys.exit(main(sys.argv[1:]))")
+    result = subprocess.run([sys.executable, "-c", code, "compare", "--models", "gd", *TINY,
+                             "--out", str(tmp_path)], capture_output=True, text=True,
+                            env=ENV, timeout=180)
+    assert result.returncode == 0, result.stderr
+    assert "2 fits (1 models x 2 resamplings) in 1 worker process\n" in result.stderr
