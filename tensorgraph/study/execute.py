@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
+import math
 import multiprocessing
 import os
 import signal
@@ -32,7 +33,8 @@ import numpy as np
 from ..errors import DomainError
 from .fits import FitTask, run_fit, single_blas_thread
 
-__all__ = ["BLAS_VARIABLES", "FitProgress", "default_jobs", "run_tasks", "worker_processes"]
+__all__ = ["BLAS_VARIABLES", "FitProgress", "default_jobs", "expected_cost", "run_tasks",
+           "worker_processes"]
 
 #: The environment variables that set the thread count of the BLAS libraries numpy may use.
 BLAS_VARIABLES = (
@@ -138,6 +140,29 @@ def _stop(pool: ProcessPoolExecutor) -> None:
             worker.join(STOP_GRACE)
 
 
+def expected_cost(task: FitTask) -> float:
+    """A rough relative cost of ``task``'s fit, from its spec alone, to hand out the long
+    fits first (the order changes no result: a fit's seed comes from its index).
+
+    Per epoch: a fixed cost per optimiser step (the engine's overhead dominates small
+    networks) plus a cost per training row and layer width; batch-norm, dropout and the L2
+    term add work to each step. Early stopping makes the real epochs unknowable, so every
+    fit is assumed to run its full budget.
+    """
+    spec = task.spec
+    rows = len(task.fold.train)
+    size = rows if spec.full_batch else min(spec.batch_size or task.batch_size, rows)
+    steps = math.ceil(rows / max(size, 1))
+    width = sum(spec.hidden or task.hidden)
+    # Calibrated on breast_cancer's default study (2-core dev machine): a step of Adam on
+    # 64 rows ~0.36 ms, a full-batch step on 341 rows ~0.8 ms; batch-norm +60 %, dropout
+    # +20 %, L2 +15 % per step.
+    per_step = 1.0 + (0.6 if spec.batch_norm else 0.0) + (0.2 if spec.dropout else 0.0) + (
+        0.15 if spec.l2 else 0.0)
+    per_epoch = steps * per_step + rows * width / 25000.0
+    return (spec.epochs or task.epochs) * per_epoch
+
+
 def _processes(tasks: Sequence[FitTask], X: np.ndarray, y: np.ndarray, jobs: int,
                on_done: OnDone) -> list[Record]:
     context = multiprocessing.get_context("spawn")
@@ -149,8 +174,11 @@ def _processes(tasks: Sequence[FitTask], X: np.ndarray, y: np.ndarray, jobs: int
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
                                    initializer=_init_worker, initargs=(X, y))
         try:
+            # Longest first, so that the run does not end on one long fit with the other
+            # workers idle (the shortest fits fill the tail).
+            order = sorted(tasks, key=expected_cost, reverse=True)
             pending: dict[Future[Record], FitTask] = {
-                pool.submit(_run_in_worker, task): task for task in tasks
+                pool.submit(_run_in_worker, task): task for task in order
             }
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -190,7 +218,7 @@ def _dask(tasks: Sequence[FitTask], X: np.ndarray, y: np.ndarray, scheduler: Any
     try:
         data_X, data_y = client.scatter([X, y], broadcast=True)
         futures = {client.submit(run_fit, task, data_X, data_y, pure=False): task
-                   for task in tasks}
+                   for task in sorted(tasks, key=expected_cost, reverse=True)}
         for future in distributed.as_completed(list(futures), loop=client.loop):
             try:
                 record = future.result()
