@@ -23,7 +23,7 @@ import io
 import itertools
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NoReturn
@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare the models over repeated cross-validation",
         description="Train the study's models on every fold of repeated stratified k-fold "
         "cross-validation and compare each with a baseline: mean test accuracy with its "
-        "95%% interval, the paired difference, its p-value (corrected resampled t-test) "
+        "95% interval, the paired difference, its p-value (corrected resampled t-test) "
         "and a verdict.",
     )
     _add_data_options(compare, epochs=200)
@@ -415,18 +415,25 @@ def _compare(args: argparse.Namespace) -> int:
 
     study_file = study.load_study_file(args.study) if args.study else None
     series = study_file.models if study_file and study_file.models else study.SERIES
-    specs = study.with_overrides(
-        study.select(args.models, series), lr=args.lr, l2=args.l2, dropout=args.dropout
-    )
+    overrides = {key: value for key, value in (("lr", args.lr), ("l2", args.l2),
+                                                ("dropout", args.dropout)) if value is not None}
+    specs = study.with_overrides(study.select(args.models, series), **overrides)
     settings = _study_settings(args, study_file.settings if study_file else {})
     study.resolve_baseline(specs, settings.baseline)
     bunch = _load_data(args.data, args.target)
     tasks = study.plan(bunch, specs, settings)  # refuses folds the data cannot give
     out = _check_out(args.out)
-    jobs = args.jobs or study.default_jobs()
+    cores = study.default_jobs()
+    jobs = args.jobs or cores
+    if args.jobs and args.jobs > cores and not args.scheduler:
+        print(f"tensorgraph compare: warning: --jobs {args.jobs} is more than the {cores} "
+              f"core(s) this process may use; the workers will share them",
+              file=sys.stderr, flush=True)
+    workers = study.worker_processes(jobs, len(tasks))
     where = (f"the Dask scheduler at {args.scheduler}" if args.scheduler
-             else "this process" if jobs == 1 or len(tasks) == 1
-             else f"{min(jobs, len(tasks))} worker processes")
+             else "this process" if workers == 0
+             else "1 worker process" if workers == 1
+             else f"{workers} worker processes")
     show = not args.no_progress
     if show:
         print(f"{len(tasks)} fits ({len(specs)} models x {len(tasks) // len(specs)} "
@@ -435,12 +442,20 @@ def _compare(args: argparse.Namespace) -> int:
     try:
         result = study.run_study(
             bunch, specs, settings, jobs=jobs, scheduler=args.scheduler, on_done=progress,
-            study_file=study_file.record() if study_file else None,
+            study_file=study_file.record() if study_file else None, overrides=overrides,
         )
     finally:
         progress.close()
-    print(study.format_study_table(result), flush=True)
+    # The results first: nothing after the fits may lose them.
     written = study.write_study_results(result, out)
+    try:
+        table = study.format_study_table(result)
+    except Exception as exc:  # a bug in the table must not hide the written results
+        print(f"tensorgraph compare: error: could not format the table "
+              f"({type(exc).__name__}: {exc}); the results are in {written[0]}",
+              file=sys.stderr)
+        return EXIT_FAILED
+    print(table, flush=True)
     try:
         written.append(study.plot_study(result, out / "curves.png"))
         note = ""
@@ -706,6 +721,29 @@ def _reader_gone() -> int:
     return EXIT_BROKEN_PIPE
 
 
+@contextlib.contextmanager
+def _one_interrupt() -> Iterator[None]:
+    """The first Ctrl-C interrupts the command; later ones are ignored while it stops (a
+    second Ctrl-C during the cleanup used to abandon it and hang)."""
+    import signal
+    import threading
+
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield  # not ours to change: a thread, or a caller with its own handler
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
@@ -720,7 +758,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .errors import TensorGraphError
 
     try:
-        return _COMMANDS[args.command](args)
+        with _one_interrupt():
+            return _COMMANDS[args.command](args)
     except BrokenPipeError:
         return _reader_gone()
     except KeyboardInterrupt:

@@ -34,13 +34,21 @@ from .compare import (
     resolve_baseline,
     run_study,
 )
-from .execute import BLAS_VARIABLES, FitProgress, default_jobs, run_tasks
+from .execute import (
+    BLAS_VARIABLES,
+    FitProgress,
+    default_jobs,
+    expected_cost,
+    run_tasks,
+    worker_processes,
+)
 from .fits import FitTask, fit_seed, run_fit, single_blas_thread
 from .models import (
     OPTIMIZERS,
     SERIES,
     ModelSpec,
     build_model,
+    describe_overrides,
     make_loss,
     make_optimizer,
     output_width,
@@ -88,7 +96,9 @@ __all__ = [
     "code_versions",
     "corrected_resampled_ttest",
     "default_jobs",
+    "describe_overrides",
     "drops_last_batch",
+    "expected_cost",
     "fit_seed",
     "format_study_table",
     "format_table",
@@ -115,6 +125,7 @@ __all__ = [
     "train_model",
     "train_one",
     "with_overrides",
+    "worker_processes",
     "write_results",
     "write_study_results",
 ]

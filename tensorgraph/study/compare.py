@@ -77,12 +77,14 @@ class StudySettings:
         if self.seeds is not None:
             integer("seeds", 2)
         if not (isinstance(self.hidden, tuple) and self.hidden
-                and all(isinstance(w, int) and w >= 1 for w in self.hidden)):
+                and all(isinstance(w, int) and not isinstance(w, bool) and w >= 1
+                                        for w in self.hidden)):
             raise DomainError(f"study settings: hidden must be positive layer widths, got "
                               f"{self.hidden!r}")
         for name in ("val_fraction", "test_fraction", "confidence"):
             value = getattr(self, name)
-            if not (isinstance(value, int | float) and 0 < value < 1):
+            if not (isinstance(value, int | float) and not isinstance(value, bool)
+                    and 0 < value < 1):
                 raise DomainError(f"study settings: {name} must be in (0, 1), got {value!r}")
 
     def describe(self) -> str:
@@ -94,13 +96,14 @@ class StudySettings:
         return f"{self.folds}-fold stratified cross-validation {times}"
 
 
-def make_folds(y: np.ndarray, settings: StudySettings) -> list[Fold]:
-    """The resamplings ``settings`` asks for."""
+def make_folds(y: np.ndarray, settings: StudySettings,
+               class_names: Sequence[str] | None = None) -> list[Fold]:
+    """The resamplings ``settings`` asks for (``class_names`` name classes in errors)."""
     if settings.seeds is not None:
         return random_splits(y, settings.seeds, settings.seed, settings.test_fraction,
-                             settings.val_fraction)
+                             settings.val_fraction, class_names)
     return repeated_stratified_kfold(y, settings.folds, settings.repeats, settings.seed,
-                                     settings.val_fraction)
+                                     settings.val_fraction, class_names)
 
 
 def resolve_baseline(specs: Sequence[ModelSpec], baseline: str | None) -> str:
@@ -126,7 +129,16 @@ def plan(bunch: Bunch, specs: Sequence[ModelSpec], settings: StudySettings) -> l
     if bunch.target is None:
         raise DomainError(f"{bunch.name}: the data has no target column to learn")
     resolve_baseline(specs, settings.baseline)
-    folds = make_folds(bunch.target, settings)
+    for spec in specs:
+        # Every fit of such a model would fail: say so before training anything.
+        if spec.batch_norm and not spec.full_batch and (
+                spec.batch_size or settings.batch_size) == 1:
+            raise DomainError(
+                f"model {spec.name!r} uses batch-norm, which cannot train on mini-batches "
+                f"of one sample (batch_size 1): use a batch size of at least 2 "
+                f"(--batch-size), or leave the model out (--models)")
+    names = [str(n) for n in bunch.target_names]
+    folds = make_folds(bunch.target, settings, names)
     tasks: list[FitTask] = []
     for fold in folds:
         for spec in specs:
@@ -222,6 +234,8 @@ class StudyResult:
     summaries: list[ModelSummary]
     study_file: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The values set on every model on top of its spec (``--lr``, ``--l2``, ``--dropout``).
+    overrides: dict[str, Any] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[dict[str, Any]]:
@@ -238,11 +252,14 @@ def run_study(
     scheduler: Any = None,
     on_done: Callable[[dict[str, Any]], None] | None = None,
     study_file: dict[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> StudyResult:
     """Run the study: every model on every resampling of ``bunch``, then the analysis.
 
     ``jobs`` and ``scheduler`` choose where the fits run (see
     :func:`~tensorgraph.study.execute.run_tasks`); the results do not depend on them.
+    ``overrides`` records the values already set on every spec (see
+    :func:`~tensorgraph.study.models.with_overrides`) for the table and ``results.json``.
     """
     settings = settings or StudySettings()
     baseline = resolve_baseline(specs, settings.baseline)
@@ -261,4 +278,5 @@ def run_study(
         records=records,
         summaries=analyse(records, specs, baseline, settings.confidence),
         study_file=study_file,
+        overrides=dict(overrides or {}),
     )

@@ -26,6 +26,7 @@ __all__ = [
     "SERIES",
     "ModelSpec",
     "build_model",
+    "describe_overrides",
     "make_loss",
     "make_optimizer",
     "output_width",
@@ -70,30 +71,41 @@ def _fail(spec_name: str, message: str) -> DomainError:
     return DomainError(f"model {spec_name!r}: {message}")
 
 
+def _number(value: Any) -> bool:
+    # bool is an int in Python: True must not pass for a learning rate of 1.
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def check_spec(spec: ModelSpec) -> None:
     """Refuse a spec whose values no optimiser or network accepts (raises DomainError)."""
     name = spec.name
     if not isinstance(name, str) or not name:
         raise DomainError(f"a model needs a non-empty name, got {name!r}")
+    if not (isinstance(spec.label, str) and spec.label.strip()):
+        raise _fail(name, f"label must be a non-empty string, got {spec.label!r}")
+    for flag in ("full_batch", "batch_norm"):
+        if not isinstance(getattr(spec, flag), bool):
+            raise _fail(name, f"{flag} must be True or False, got {getattr(spec, flag)!r}")
     if spec.optimizer not in OPTIMIZERS:
         raise _fail(name, f"optimizer must be one of {', '.join(OPTIMIZERS)}, "
                     f"got {spec.optimizer!r}")
-    if not (isinstance(spec.lr, int | float) and math.isfinite(spec.lr) and spec.lr > 0):
+    if not (_number(spec.lr) and math.isfinite(spec.lr) and spec.lr > 0):
         raise _fail(name, f"lr must be a positive number, got {spec.lr!r}")
-    if not (isinstance(spec.l2, int | float) and math.isfinite(spec.l2) and spec.l2 >= 0):
+    if not (_number(spec.l2) and math.isfinite(spec.l2) and spec.l2 >= 0):
         raise _fail(name, f"l2 must be a number >= 0, got {spec.l2!r}")
-    if not (isinstance(spec.dropout, int | float) and 0 <= spec.dropout < 1):
+    if not (_number(spec.dropout) and 0 <= spec.dropout < 1):
         raise _fail(name, f"dropout must be in [0, 1), got {spec.dropout!r}")
     if spec.momentum is not None and not (
-        isinstance(spec.momentum, int | float) and 0 <= spec.momentum < 1
+        _number(spec.momentum) and 0 <= spec.momentum < 1
     ):
         raise _fail(name, f"momentum must be in [0, 1), got {spec.momentum!r}")
     if spec.betas is not None and not (
-        len(spec.betas) == 2 and all(isinstance(b, int | float) and 0 <= b < 1 for b in spec.betas)
+        len(spec.betas) == 2 and all(_number(b) and 0 <= b < 1 for b in spec.betas)
     ):
         raise _fail(name, f"betas must be two numbers in [0, 1), got {spec.betas!r}")
     if spec.hidden is not None and (
-        not spec.hidden or not all(isinstance(w, int) and w >= 1 for w in spec.hidden)
+        not spec.hidden or not all(isinstance(w, int) and not isinstance(w, bool) and w >= 1
+                                   for w in spec.hidden)
     ):
         raise _fail(name, f"hidden must be positive layer widths, got {spec.hidden!r}")
     for key in ("epochs", "batch_size"):
@@ -143,15 +155,32 @@ def select(
     return [spec for spec in series if spec.name in set(names)]
 
 
+def describe_overrides(values: dict[str, Any]) -> str:
+    """``{"l2": 0.0, "lr": 0.01}`` as ``"l2=0, lr=0.01"`` (the form labels and tables show)."""
+    return ", ".join(f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}"
+                     for key, value in values.items())
+
+
 def with_overrides(specs: Sequence[ModelSpec], **values: Any) -> list[ModelSpec]:
     """``specs`` with the given fields (those not None) set on every spec, e.g.
-    ``with_overrides(specs, lr=0.01, l2=None)`` sets every learning rate to 0.01."""
+    ``with_overrides(specs, lr=0.01, l2=None)`` sets every learning rate to 0.01.
+
+    A spec that an override changes gets it appended to its label (``"Adam + L2
+    [l2=0]"``), so that no table shows the label of a model that did not run as labelled.
+    """
     names = {f.name for f in fields(ModelSpec)}
     unknown = sorted(set(values) - names)
     if unknown:
         raise DomainError(f"with_overrides: ModelSpec has no field {unknown[0]!r}")
     given = {k: v for k, v in values.items() if v is not None}
-    return [replace(spec, **given) for spec in specs] if given else list(specs)
+    changed = []
+    for spec in specs:
+        differs = {k: v for k, v in given.items() if k != "label" and getattr(spec, k) != v}
+        label = given.get("label", spec.label)
+        if differs:
+            label = f"{label} [{describe_overrides(differs)}]"
+        changed.append(replace(spec, **{**given, "label": label}))
+    return changed
 
 
 def output_width(n_classes: int) -> int:

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from .compare import ModelSummary, StudyResult
-from .stats import Estimate
+from .models import describe_overrides
+from .stats import FEW_FITS, Estimate
 
 __all__ = ["code_versions", "format_study_table", "plot_study", "write_study_results"]
 
@@ -45,10 +46,13 @@ def _versus(summary: ModelSummary) -> tuple[str, str, str]:
     if math.isnan(test.low):
         difference = "-" if math.isnan(test.mean_difference) else _points(
             test.mean_difference)
-        return difference, "", test.verdict
+        return difference, "-", test.verdict
     difference = (f"{_points(test.mean_difference)} "
                   f"[{_points(test.low)}, {_points(test.high)}]")
-    return difference, f"{test.p_value:.3f}", test.verdict
+    verdict = test.verdict
+    if test.n < FEW_FITS:
+        verdict += f" (few fits: {test.n})"
+    return difference, f"{test.p_value:.3f}", verdict
 
 
 def format_study_table(result: StudyResult) -> str:
@@ -69,6 +73,9 @@ def format_study_table(result: StudyResult) -> str:
         f"mean ± half-width of the {level} interval; difference in test accuracy (points) "
         f"against {baseline}, corrected resampled t-test",
     ]
+    if result.overrides:
+        header.append(f"overrides: {describe_overrides(result.overrides)} applied to every "
+                      f"model (a label in [...] names the values that changed)")
     columns = ["model", "test accuracy", "test cost", "epochs", "seconds",
                f"vs {result.baseline} [{level} interval]", "p", "verdict"]
     rows = []
@@ -91,8 +98,8 @@ def format_study_table(result: StudyResult) -> str:
     if result.failed:
         first_error = result.failed[0]
         lines.append(f"{len(result.failed)} fit(s) failed; the first: {first_error['model']} "
-                     f"repeat {first_error['repeat'] + 1} fold {first_error['fold'] + 1}: "
-                     f"{first_error['error']}")
+                     f"repeat {first_error['repeat']} fold {first_error['fold']} (numbered "
+                     f"from 0, as in results.json): {first_error['error']}")
     return "\n".join([*header, *lines])
 
 
@@ -140,6 +147,7 @@ def study_document(result: StudyResult) -> dict[str, Any]:
                     "features": result.n_features, "classes": list(result.class_names)},
         "settings": settings,
         "study_file": result.study_file,
+        "overrides": result.overrides,
         "baseline": result.baseline,
         "models": [asdict(spec) for spec in result.specs],
         "summary": [

@@ -31,6 +31,8 @@ from . import tdist
 
 __all__ = [
     "BETTER",
+    "FEW_FITS",
+    "IDENTICAL",
     "NOT_ENOUGH",
     "NO_DIFFERENCE",
     "WORSE",
@@ -43,6 +45,13 @@ __all__ = [
 BETTER, WORSE = "better", "worse"
 NO_DIFFERENCE = "no detectable difference"
 NOT_ENOUGH = "not enough fits"
+IDENTICAL = "cannot tell: differences identical in every fit"
+#: Below this many pairs a verdict is flagged as resting on few fits (df = J - 1 < 4: the
+#: t quantile is large and the normality of the differences is hard to believe).
+FEW_FITS = 5
+#: Differences closer than this are the same number (accuracies are multiples of
+#: 1/n_test; their differences computed in floating point can differ in the last bits).
+_SAME = 1e-12
 
 
 def _check(confidence: float, ratio: float, where: str) -> None:
@@ -100,7 +109,9 @@ class PairedTest:
 
     ``mean_difference`` is model minus baseline; ``[low, high]`` its interval; ``t`` the
     corrected statistic with ``df`` degrees of freedom; ``p_value`` two-sided; ``verdict``
-    one of "better", "worse", "no detectable difference", "not enough fits".
+    one of "better", "worse", "no detectable difference", "not enough fits", or
+    "cannot tell: differences identical in every fit" (zero variance: no spread to weigh
+    the mean against, so no interval, t or p-value; all NaN).
     """
 
     mean_difference: float
@@ -147,19 +158,17 @@ def corrected_resampled_ttest(
         return PairedTest(mean, math.nan, math.nan, math.nan, max(n - 1, 0), math.nan, n,
                           NOT_ENOUGH)
     mean = float(data.mean())
+    df = n - 1
+    if float(np.ptp(data)) <= _SAME:
+        # Every pair differs by the same amount (zero included): a t-test would divide by
+        # a zero spread and call any non-zero mean certain. It is not: say so.
+        return PairedTest(mean, math.nan, math.nan, math.nan, df, math.nan, n, IDENTICAL)
     variance = float(data.var(ddof=1))
     se = math.sqrt((1 / n + test_train_ratio) * variance)
-    df = n - 1
-    if se == 0.0:
-        # Every pair differs by the same amount: no spread to weigh it against.
-        t = 0.0 if mean == 0.0 else math.copysign(math.inf, mean)
-        p = 1.0 if mean == 0.0 else 0.0
-        low = high = mean
-    else:
-        t = mean / se
-        p = min(1.0, 2.0 * tdist.cdf(-abs(t), df))
-        half = tdist.ppf(0.5 + confidence / 2, df) * se
-        low, high = mean - half, mean + half
+    t = mean / se
+    p = min(1.0, 2.0 * tdist.cdf(-abs(t), df))
+    half = tdist.ppf(0.5 + confidence / 2, df) * se
+    low, high = mean - half, mean + half
     alpha = 1.0 - confidence
     verdict = NO_DIFFERENCE if not p < alpha else (BETTER if mean > 0 else WORSE)
     return PairedTest(mean, low, high, t, df, p, n, verdict)

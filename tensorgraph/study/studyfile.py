@@ -53,6 +53,49 @@ SETTING_KEYS = ("folds", "repeats", "seeds", "seed", "baseline", "epochs", "batc
                 "hidden", "patience", "val_fraction", "test_fraction", "confidence")
 _MODEL_KEYS = tuple(f.name for f in fields(ModelSpec))
 
+# What each key's TOML value must be. Checked before any value is used, so that a quoted
+# "false" is not taken as true, nor a boolean as the integer 1 (Python's bool is an int).
+_SETTING_TYPES = {"folds": "int", "repeats": "int", "seeds": "int", "seed": "int",
+                  "baseline": "str", "epochs": "int", "batch_size": "int", "hidden": "widths",
+                  "patience": "int", "val_fraction": "number", "test_fraction": "number",
+                  "confidence": "number"}
+_MODEL_TYPES = {"name": "str", "label": "str", "optimizer": "str", "lr": "number",
+                "full_batch": "bool", "l2": "number", "dropout": "number",
+                "batch_norm": "bool", "momentum": "number", "betas": "pair",
+                "hidden": "widths", "epochs": "int", "batch_size": "int", "patience": "int"}
+_EXPECTED = {"int": "an integer", "str": "a non-empty string", "number": "a number",
+             "bool": "true or false (a TOML boolean, not quoted)",
+             "widths": "a non-empty array of positive integers, e.g. [64, 32]",
+             "pair": "an array of two numbers, e.g. [0.9, 0.999]"}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _fits(value: Any, kind: str) -> bool:
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "str":
+        return isinstance(value, str) and bool(value.strip())
+    if kind == "number":
+        return _is_number(value)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "widths":
+        return (isinstance(value, list) and bool(value) and all(
+            isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in value))
+    return isinstance(value, list) and len(value) == 2 and all(map(_is_number, value))
+
+
+def _check_types(table: dict[str, Any], types: dict[str, str], where: str) -> None:
+    for key, value in table.items():
+        kind = types[key]
+        if not _fits(value, kind):
+            shown = f"{value!r} ({type(value).__name__})" if not isinstance(value, list) \
+                else repr(value)
+            raise DataError(f"{where}: {key} must be {_EXPECTED[kind]}, got {shown}")
+
 
 @dataclass
 class StudyFile:
@@ -88,11 +131,15 @@ def _model(entry: Any, where: str) -> ModelSpec:
     if unknown:
         raise DataError(f"{where}: unknown key {unknown[0]!r} in model "
                         f"{entry.get('name', '?')!r}; known: {', '.join(_MODEL_KEYS)}")
+    name = entry.get("name")
+    if not (isinstance(name, str) and name.strip()):
+        raise DataError(f"{where}: every [[models]] entry needs a name (a non-empty string), "
+                        f"got {name!r}")
+    _check_types(entry, _MODEL_TYPES, f"{where}: model {name!r}")
     values = dict(entry)
     for key in ("betas", "hidden"):
         if isinstance(values.get(key), list):
             values[key] = tuple(values[key])
-    name = values.get("name")
     known = {spec.name: spec for spec in SERIES}
     if name in known:
         return replace(known[name], **values)
@@ -124,6 +171,10 @@ def parse_study(text: str, where: str = "study file") -> StudyFile:
     if wrong:
         raise DataError(f"{where}: unknown key {wrong[0]!r} in [study]; known: "
                         f"{', '.join(SETTING_KEYS)}")
+    _check_types(settings, _SETTING_TYPES, f"{where}: [study]")
+    if "seeds" in settings and ("folds" in settings or "repeats" in settings):
+        raise DataError(f"{where}: [study] sets seeds (random splits) and folds/repeats "
+                        f"(k-fold), which exclude each other; keep one")
     if isinstance(settings.get("hidden"), list):
         settings["hidden"] = tuple(settings["hidden"])
     entries = document.get("models")

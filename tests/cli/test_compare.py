@@ -41,7 +41,7 @@ def test_compare_prints_intervals_and_verdicts_and_writes_the_files(tmp_path: Pa
     assert lines[2].split()[:3] == ["model", "test", "accuracy"] and "vs gd" in lines[2]
     assert lines[4].startswith("full-batch gradient descent") and "(baseline)" in lines[4]
     assert lines[5].startswith("Adam + batch-norm + L2 + dropout") and "±" in lines[5]
-    assert lines[5].endswith(("better", "worse", "no detectable difference"))
+    assert lines[5].endswith(("(few fits: 2)", "identical in every fit"))
     assert lines[-1].startswith("wrote ") and "curves.png" in lines[-1]
     document = json.loads((out / "results.json").read_text())
     assert [f["model"] for f in document["fits"]] == ["gd", "adam_bn_l2_dropout"] * 2
@@ -79,7 +79,7 @@ def test_a_study_file_and_the_flags_that_apply_to_every_model(tmp_path: Path) ->
                  "--jobs", "1", "--no-progress", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "3-fold stratified cross-validation once" in result.stdout
-    assert "against fast," in result.stdout
+    assert "against fast [dropout=0.1]," in result.stdout
     document = json.loads((out / "results.json").read_text())
     assert [m["name"] for m in document["models"]] == ["adam", "fast"]
     assert [m["dropout"] for m in document["models"]] == [0.1, 0.1]
@@ -125,7 +125,18 @@ BAD = [
     (("--dropout", "1"), "argument --dropout: expected a number in [0, 1), got '1'"),
     (("--jobs", "0"), "argument --jobs: expected a positive integer"),
     (("--study", "absent.toml"), "--study: no such file: absent.toml"),
-    (("--folds", "300"), "class 0 has 212 samples, fewer than the 300 folds"),
+    (("--folds", "300"), "class 'malignant' has 212 samples, fewer than the 300 folds; use --folds "
+     "between 2 and 212 or random splits (--seeds)"),
+    (("--batch-size", "1"), "model 'adam_bn' uses batch-norm, which cannot train on "
+     "mini-batches of one sample (batch_size 1): use a batch size of at least 2"),
+    (("--models", "gd", "--data", "{rare}", "--target", "y", "--folds", "2"),
+     "class 'c' has 3 samples: with 2 folds a fold's training part keeps only 1 of them, "
+     "and its validation split (early stopping) needs 2 per class; use --folds 3 or "
+     "random splits (--seeds)"),
+    (("--models", "gd", "--data", "{pair}", "--target", "y", "--folds", "2"),
+     "class 'c' has 2 samples: with 2 folds a fold's training part keeps only 1 of them, "
+     "and its validation split (early stopping) needs 2 per class; every class needs at "
+     "least 3 samples (one to test, 2 to train and validate)"),
 ]
 
 
@@ -139,7 +150,12 @@ def test_bad_input_is_refused_before_any_training(
 ) -> None:
     (tmp_path / "file").write_text("x")
     (tmp_path / "busy" / "results.json").mkdir(parents=True)
-    paths = {"file": str(tmp_path / "file"), "busy": str(tmp_path / "busy")}
+    paths = {"file": str(tmp_path / "file"), "busy": str(tmp_path / "busy"),
+             "rare": str(tmp_path / "rare.csv"), "pair": str(tmp_path / "pair.csv")}
+    for name, rare in (("rare", 3), ("pair", 2)):
+        rows = [f"{i},{i % 7},a" for i in range(20)] + [f"{i},{i % 5},b" for i in range(20)]
+        rows += [f"{i},{i},c" for i in range(rare)]
+        (tmp_path / f"{name}.csv").write_text("u,v,y\n" + "\n".join(rows) + "\n")
     monkeypatch.chdir(tmp_path)
     try:
         status = main(["compare", "--no-progress", *(a.format(**paths) for a in args)])
@@ -188,3 +204,132 @@ def test_gradcheck_without_hypothesis_says_how_to_install_it() -> None:
         'installed: pip install "hypothesis>=6.90" (or, in the tensorgraph checkout, '
         'pip install ".[testing]")'
     )
+
+
+
+def _alive_in_group(group: int) -> list[str]:
+    # The processes of the process group still running (zombies, dead but not yet reaped
+    # by init, do not count), with their command lines.
+    alive = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            if fields[0] != "Z" and int(fields[2]) == group:
+                with open(f"/proc/{entry}/cmdline") as handle:
+                    alive.append(handle.read().replace("\0", " "))
+        except OSError:
+            continue
+    return alive
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_two_interrupts_end_the_study_promptly_with_130_and_no_processes(
+    tmp_path: Path, jobs: str
+) -> None:
+    import signal
+    import time
+
+    # Enough work that the fits are still running when Ctrl-C (twice) arrives; without
+    # threadpoolctl --jobs 1 runs in a spawned worker, the case of the report.
+    code = ("import sys\n"
+            + ("sys.modules['threadpoolctl'] = None\n" if jobs == "1" else "")
+            + "from tensorgraph.cli import main\nsys.exit(main(sys.argv[1:]))")
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, "compare", "--models", "gd", "adam", "--folds", "2",
+         "--repeats", "1", "--epochs", "5000", "--patience", "5000", "--hidden", "8",
+         "--jobs", jobs, "--out", str(tmp_path / "out")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+        start_new_session=True)
+    assert process.stderr is not None
+    assert "fits (2 models" in process.stderr.readline()  # the fits have been handed out
+    time.sleep(1.5)  # the workers are up and training
+    os.killpg(process.pid, signal.SIGINT)
+    time.sleep(0.3)
+    os.killpg(process.pid, signal.SIGINT)
+    started = time.monotonic()
+    try:
+        status = process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        pytest.fail("the study did not end within 10 s of two interrupts")
+    stderr = process.stderr.read()
+    assert status == 130, stderr
+    assert time.monotonic() - started < 10
+    assert "tensorgraph: interrupted" in stderr and "Traceback" not in stderr
+    deadline = time.monotonic() + 5
+    while _alive_in_group(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _alive_in_group(process.pid) == []
+
+
+def test_overrides_are_in_the_header_the_labels_and_results_json(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run("compare", "--models", "gd", "adam_l2", "--l2", "0", "--dropout", "0",
+                 "--lr", "0.01", *TINY, "--no-progress", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[2] == ("overrides: lr=0.01, l2=0, dropout=0 applied to every model (a label "
+                        "in [...] names the values that changed)")
+    # adam_l2 did not run with L2: its label says so; gd's l2 and dropout were 0 already.
+    assert any(line.startswith("Adam + L2 [lr=0.01, l2=0]") for line in lines)
+    assert any(line.startswith("full-batch gradient descent [lr=0.01]") for line in lines)
+    document = json.loads((out / "results.json").read_text())
+    assert document["overrides"] == {"lr": 0.01, "l2": 0.0, "dropout": 0.0}
+    assert [m["label"] for m in document["models"]] == [
+        "full-batch gradient descent [lr=0.01]", "Adam + L2 [lr=0.01, l2=0]"]
+    plain = run("compare", "--models", "gd", *TINY, "--no-progress", "--out", str(out))
+    assert "overrides:" not in plain.stdout
+    assert json.loads((out / "results.json").read_text())["overrides"] == {}
+
+
+def test_the_results_are_written_before_the_table_is_formatted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tensorgraph import study
+
+    def broken(result: object) -> str:
+        raise AttributeError("'list' object has no attribute 'ljust'")
+
+    monkeypatch.setattr(study, "format_study_table", broken)
+    status = main(["compare", "--models", "gd", *TINY, "--no-progress", "--out",
+                   str(tmp_path)])
+    assert status == 1
+    assert len(json.loads((tmp_path / "results.json").read_text())["fits"]) == 2
+    err = capsys.readouterr().err
+    assert "could not format the table (AttributeError" in err and "results.json" in err
+
+
+def test_help_shows_percent_signs_once(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    text = capsys.readouterr().out
+    assert "95% interval" in " ".join(text.split()) and "%%" not in text
+
+
+def test_jobs_are_capped_at_the_fits_and_more_than_the_cores_warns(tmp_path: Path) -> None:
+    from tensorgraph.study import default_jobs
+
+    many = str(default_jobs() + 5)
+    result = run("compare", "--models", "gd", *TINY[:-2], "--jobs", many, "--out",
+                 str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0] == (f"tensorgraph compare: warning: --jobs {many} is more than the "
+                        f"{default_jobs()} core(s) this process may use; the workers will "
+                        f"share them")
+    assert lines[1] == "2 fits (1 models x 2 resamplings) in 2 worker processes"
+
+
+def test_jobs_1_says_where_the_fits_really_run(tmp_path: Path) -> None:
+    # Without threadpoolctl this process cannot pin its BLAS: one spawned worker runs them.
+    code = ("import sys; sys.modules['threadpoolctl'] = None\n"
+            "from tensorgraph.cli import main\nsys.exit(main(sys.argv[1:]))")
+    result = subprocess.run([sys.executable, "-c", code, "compare", "--models", "gd", *TINY,
+                             "--out", str(tmp_path)], capture_output=True, text=True,
+                            env=ENV, timeout=180)
+    assert result.returncode == 0, result.stderr
+    assert "2 fits (1 models x 2 resamplings) in 1 worker process\n" in result.stderr

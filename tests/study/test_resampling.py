@@ -70,3 +70,18 @@ def test_fit_seeds_depend_on_the_study_seed_and_the_index_only() -> None:
     assert len(set(seeds)) == 100
     assert fit_seed(0, 7) == seeds[7] and fit_seed(1, 7) != seeds[7]
     assert all(0 <= s < 2**64 for s in seeds)
+
+
+def test_classes_too_small_for_the_folds_and_the_validation_split_are_named() -> None:
+    y = np.array([0] * 10 + [1] * 10 + [2] * 3)
+    # 2 folds leave 1 sample of class 2 in a training part; the validation split needs 2.
+    with pytest.raises(DomainError, match=r"^class 'rare' has 3 samples: with 2 folds a fold's "
+                       r"training part keeps only 1 of them.*use --folds 3 or random splits"):
+        repeated_stratified_kfold(y, 2, 1, class_names=["a", "b", "rare"])
+    assert len(repeated_stratified_kfold(y, 3, 1)) == 3  # the advice works
+    with pytest.raises(DomainError, match=r"^class 2 has 2 samples.*every class needs at "
+                       r"least 3 samples"):
+        repeated_stratified_kfold(y[:-1], 2, 1)
+    with pytest.raises(DomainError, match=r"^class 2 has 2 samples: a random split holding "
+                       r"out 50% keeps 1 of them for training"):
+        random_splits(np.array([0] * 10 + [1] * 10 + [2] * 2), 2, test_fraction=0.5)

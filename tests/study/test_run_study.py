@@ -210,3 +210,30 @@ def test_without_threadpoolctl_one_job_runs_in_one_pinned_worker(
     there = study.run_study(cancer, [GD], settings, jobs=1)
     assert used == [1]
     assert _numbers(here.records) == _numbers(there.records)
+
+
+def test_worker_processes_get_the_longest_fits_first(
+    cancer: Bunch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tensorgraph.study import execute
+
+    specs = study.select(["gd", "adam", "adam_bn_l2_dropout"])
+    tasks = study.plan(cancer, specs, study.StudySettings(folds=2, repeats=1, epochs=2,
+                                                         hidden=(4,)))
+    cost = {t.spec.name: execute.expected_cost(t) for t in tasks[:3]}
+    # Batch-norm + L2 + dropout on mini-batches > Adam on mini-batches > one full batch.
+    assert cost["adam_bn_l2_dropout"] > cost["adam"] > cost["gd"]
+    submitted: list[int] = []
+    real = execute.ProcessPoolExecutor.submit
+
+    def spy(self: Any, fn: Any, task: Any) -> Any:
+        submitted.append(task.index)
+        return real(self, fn, task)
+
+    monkeypatch.setattr(execute.ProcessPoolExecutor, "submit", spy)
+    assert cancer.target is not None
+    records = execute.run_tasks(tasks, cancer.data, cancer.target, jobs=2)
+    assert submitted == sorted(range(len(tasks)), key=lambda i: -execute.expected_cost(
+        tasks[i]))
+    assert submitted != list(range(len(tasks)))
+    assert [r["fit"] for r in records] == list(range(len(tasks)))  # fit order all the same

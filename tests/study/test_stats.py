@@ -53,10 +53,16 @@ def test_verdicts_follow_the_sign_and_the_p_value() -> None:
 
 
 def test_degenerate_samples() -> None:
+    # Zero variance: no spread to weigh the mean against, so no verdict, interval or p.
+    cannot = "cannot tell: differences identical in every fit"
     same = stats.corrected_resampled_ttest([0.0, 0.0, 0.0], 0.25)
-    assert (same.p_value, same.verdict, same.t) == (1.0, "no detectable difference", 0.0)
-    shifted = stats.corrected_resampled_ttest([0.01, 0.01, 0.01], 0.25)
-    assert shifted.p_value == 0.0 and shifted.verdict == "better" and shifted.t == math.inf
+    assert same.verdict == cannot and same.mean_difference == 0.0
+    assert math.isnan(same.p_value) and math.isnan(same.low) and math.isnan(same.t)
+    shifted = stats.corrected_resampled_ttest([0.5, 0.5], 0.25)
+    assert shifted.verdict == cannot and shifted.mean_difference == 0.5
+    assert math.isnan(shifted.p_value) and math.isnan(shifted.high)
+    # Differences equal up to rounding (0.9 - 0.4 vs 0.8 - 0.3) are identical too.
+    assert stats.corrected_resampled_ttest([0.9 - 0.4, 0.8 - 0.3, 0.5], 0.25).verdict == cannot
     one = stats.corrected_resampled_ttest([0.03], 0.25)
     assert one.verdict == "not enough fits" and math.isnan(one.p_value)
     # Failed fits arrive as NaN and are left out.

@@ -97,3 +97,51 @@ def test_missing_file_and_missing_toml_reader(
     monkeypatch.setitem(sys.modules, "tomli", None)
     with pytest.raises(ImportError, match=r'needs tomli: pip install "tomli>=2"'):
         parse_study("[study]\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # A quoted "false" is a non-empty string, truthy: it must not turn batch-norm on.
+        ("[[models]]\nname = 'adam'\nbatch_norm = 'false'\n",
+         "model 'adam': batch_norm must be true or false .a TOML boolean"),
+        ("[[models]]\nname = 'adam'\nbatch_norm = 0\n", "batch_norm must be true or false"),
+        ("[[models]]\nname = 'gd'\nfull_batch = 'no'\n", "model 'gd': full_batch must be true"),
+        ("[study]\nfolds = true\n", r"\[study\]: folds must be an integer, got True"),
+        ("[study]\nrepeats = 1.0\n", "repeats must be an integer"),
+        ("[study]\nhidden = [true]\n", r"hidden must be a non-empty array of positive"),
+        ("[study]\nconfidence = true\n", "confidence must be a number"),
+        ("[study]\nbaseline = 3\n", "baseline must be a non-empty string"),
+        ("[[models]]\nname = 'adam'\nhidden = [true]\n", "model 'adam': hidden must be"),
+        ("[[models]]\nname = 'adam'\nhidden = [0]\n", "model 'adam': hidden must be"),
+        ("[[models]]\nname = 'adam'\nlr = true\n", "model 'adam': lr must be a number"),
+        ("[[models]]\nname = 'adam'\nepochs = false\n", "model 'adam': epochs must be an"),
+        ("[[models]]\nname = 'adam'\nbetas = [0.9, true]\n", "betas must be an array of two"),
+        ("[[models]]\nname = 'adam'\nlabel = ['a']\n", "model 'adam': label must be a non-empty"),
+        ("[[models]]\nname = 'adam'\nlabel = 3\n", "model 'adam': label must be a non-empty"),
+        ("[[models]]\nname = 'adam'\nlabel = ''\n", "label must be a non-empty string"),
+        ("[[models]]\nname = 3\n", "every ..models.. entry needs a name"),
+        ("[study]\nseeds = 3\nfolds = 2\n", "seeds .random splits. and folds/repeats"),
+        ("[study]\nseeds = 3\nrepeats = 2\n", "exclude each other"),
+    ],
+)
+def test_every_field_is_type_checked_naming_file_model_and_key(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    with pytest.raises(DataError, match=message) as caught:
+        load_study_file(path)
+    assert str(path) in str(caught.value)
+
+
+def test_specs_refuse_booleans_for_numbers_and_strings_for_flags() -> None:
+    adam = next(s for s in SERIES if s.name == "adam")
+    from dataclasses import replace
+
+    for field, value in (("lr", True), ("batch_norm", "false"), ("full_batch", 1),
+                         ("hidden", (True,)), ("label", ["a"]), ("dropout", False)):
+        with pytest.raises(DomainError, match=f"model 'adam': {field} must"):
+            replace(adam, **{field: value})
+    with pytest.raises(DomainError, match="hidden must be positive layer widths"):
+        StudySettings(hidden=(True,))
