@@ -331,6 +331,12 @@ class Tensor:
     def __rtruediv__(self, other: Any) -> Tensor:
         return _ops.divide(other, self)
 
+    def __mod__(self, other: Any) -> Tensor:
+        return _ops.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _ops.remainder(other, self)
+
     def __pow__(self, other: Any) -> Tensor:
         return _ops.power(self, other)
 

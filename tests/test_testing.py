@@ -425,6 +425,16 @@ def test_relu_abs_sqrt_derivatives_at_zero_are_zero() -> None:
     assert _grad(tg.sqrt, [0.0, 4.0])[0].tolist() == [0.0, 0.25]
 
 
+def test_numpy_math_conventions_at_their_kinks() -> None:
+    assert _grad(tg.cbrt, [0.0, 8.0])[0].tolist() == [0.0, 1 / 12]
+    for fn in (tg.hypot, tg.arctan2):  # the origin: 0, where PyTorch gives NaN
+        assert [g.tolist() for g in _grad(fn, [0.0], [0.0])] == [[0.0], [0.0]]
+    for fn in (tg.sign, tg.floor, tg.ceil, tg.trunc, tg.round):  # 0 at the jumps too
+        assert _grad(fn, [0.0, 1.0, 0.5, -1.5])[0].tolist() == [0.0] * 4
+    gx, gy = _grad(tg.fmax, [1.0, 2.0], [1.0, 0.0])  # ties shared, as maximum
+    assert gx.tolist() == [0.5, 1.0] and gy.tolist() == [0.5, 0.0]
+
+
 def test_leaky_relu_derivative_at_zero_is_the_slope() -> None:
     grad = _grad(lambda x: tg.leaky_relu(x, 0.2), [0.0, -1.0, 2.0])[0]
     assert grad.tolist() == [0.2, 0.2, 1.0]

@@ -42,6 +42,37 @@ from .elementwise import (
     tanh,
     where,
 )  # fmt: skip
+from .elementwise_math import (
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    cbrt,
+    ceil,
+    cosh,
+    exp2,
+    expm1,
+    floor,
+    fmax,
+    fmin,
+    fmod,
+    hypot,
+    log2,
+    log10,
+    logaddexp,
+    logaddexp2,
+    reciprocal,
+    remainder,
+    round,
+    sign,
+    sinh,
+    square,
+    tan,
+    trunc,
+)  # fmt: skip
 from .fused import log_softmax, softmax
 from .linalg import matmul
 from .reduction import logsumexp, max, mean, min, prod, sum, var
@@ -65,14 +96,16 @@ from .shape import (
 )  # fmt: skip
 
 __all__ = [
-    "FUNCTIONS", "REGISTRY", "UFUNCS", "Domain", "Op", "abs", "add", "array_split", "astype",
-    "broadcast_to",
-    "clip", "concatenate", "cos", "divide", "exp", "expand_dims", "flatten", "getitem",
-    "leaky_relu", "log", "log1p", "log_softmax", "logsumexp", "matmul", "max", "maximum",
-    "mean", "min", "minimum", "multiply", "negative", "pad", "permute", "power", "prod",
-    "register", "relu", "reshape", "scatter_add", "setitem", "sigmoid", "sin", "softmax",
-    "softplus", "split", "sqrt", "squeeze", "stack", "subtract", "sum", "swapaxes", "tanh",
-    "transpose", "var", "where",
+    "FUNCTIONS", "REGISTRY", "UFUNCS", "Domain", "Op", "abs", "add", "arccos", "arccosh",
+    "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "array_split", "astype",
+    "broadcast_to", "cbrt", "ceil", "clip", "concatenate", "cos", "cosh", "divide", "exp",
+    "exp2", "expand_dims", "expm1", "flatten", "floor", "fmax", "fmin", "fmod", "getitem",
+    "hypot", "leaky_relu", "log", "log1p", "log2", "log10", "log_softmax", "logaddexp",
+    "logaddexp2", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum",
+    "multiply", "negative", "pad", "permute", "power", "prod", "reciprocal", "register",
+    "relu", "remainder", "reshape", "round", "scatter_add", "setitem", "sigmoid", "sign",
+    "sin", "sinh", "softmax", "softplus", "split", "sqrt", "square", "squeeze", "stack",
+    "subtract", "sum", "swapaxes", "tan", "tanh", "transpose", "trunc", "var", "where",
 ]  # fmt: skip
 
 
@@ -217,13 +250,27 @@ def _np_size(a: Any, axis: int | None = None) -> int:
                                                                       "size")]
 
 
+def _np_round(a: Any, decimals: int = 0, out: Any = None) -> Tensor:
+    _refuse("round", a, out=out)
+    return round(a, decimals)
+
+
 UFUNCS: dict[Any, Callable[..., Any]] = {
     np.add: add, np.subtract: subtract, np.multiply: multiply, np.divide: divide,
     np.negative: negative, np.power: power, np.exp: exp, np.log: log, np.log1p: log1p,
     np.sqrt: sqrt, np.absolute: abs, np.sin: sin, np.cos: cos, np.tanh: tanh,
     np.maximum: maximum, np.minimum: minimum, np.matmul: matmul,
     np.positive: lambda x: x,
-    np.sign: _constant(np.sign), np.isfinite: _constant(np.isfinite),
+    np.square: square, np.reciprocal: reciprocal, np.expm1: expm1, np.log2: log2,
+    np.log10: log10, np.exp2: exp2, np.cbrt: cbrt, np.tan: tan, np.arcsin: arcsin,
+    np.arccos: arccos, np.arctan: arctan, np.sinh: sinh, np.cosh: cosh, np.arcsinh: arcsinh,
+    np.arccosh: arccosh, np.arctanh: arctanh, np.logaddexp: logaddexp,
+    np.logaddexp2: logaddexp2, np.arctan2: arctan2, np.hypot: hypot, np.fmax: fmax,
+    np.fmin: fmin, np.remainder: remainder, np.fmod: fmod, np.sign: sign, np.floor: floor,
+    np.ceil: ceil, np.trunc: trunc, np.rint: round,
+    # the quotient in remainder's VJP: piecewise constant, so it carries no gradient
+    np.floor_divide: _constant(np.floor_divide),
+    np.isfinite: _constant(np.isfinite),
     np.isnan: _constant(np.isnan), np.isinf: _constant(np.isinf),
     np.logical_and: _constant(np.logical_and), np.logical_or: _constant(np.logical_or),
     np.logical_not: _constant(np.logical_not),
@@ -242,4 +289,5 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.zeros_like: _constant(np.zeros_like), np.ones_like: _constant(np.ones_like),
     np.argmax: _constant(np.argmax), np.argmin: _constant(np.argmin),
     np.argsort: _constant(np.argsort),
+    np.round: _np_round, np.around: _np_round,
 }  # fmt: skip
