@@ -151,7 +151,7 @@ from .serialization import save_model as save_model
 
 #: sub-packages imported on first use (as ``tg.viz``, ``tg.study``, ...): their optional
 #: dependencies (hypothesis, graphviz, matplotlib) are only needed by who uses them
-_LAZY_SUBMODULES = frozenset({"perf", "study", "testing", "viz"})
+_LAZY_SUBMODULES = frozenset({"onnx", "perf", "study", "testing", "viz"})
 
 
 def __getattr__(name: str) -> Any:

@@ -21,13 +21,13 @@ import os
 import secrets
 import stat
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
-__all__ = ["ArchiveError", "read_npz", "write_npz"]
+__all__ = ["ArchiveError", "read_npz", "write_atomic", "write_npz"]
 
 #: deflate cannot expand data more than about 1032 times; a larger claim is a lie
 _DEFLATE_RATIO = 1100
@@ -65,11 +65,12 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def write_npz(path: str | os.PathLike[str], arrays: Mapping[str, Any]) -> None:
-    """Write ``arrays`` as an uncompressed ``.npz`` to ``path``, atomically (see above)."""
+def write_atomic(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> None:
+    """Call ``write(stream)`` on a temporary file beside ``path``, then rename it over
+    ``path`` (see above): a reader sees the old file or the new one, never half of one."""
     target = Path(os.path.realpath(path))  # a symlink (chain) is followed to its target
     # Said here, naming what the caller gave: else the error would name the hidden
-    # temporary file (or come from the rename, after the whole archive was written).
+    # temporary file (or come from the rename, after the whole file was written).
     if target.is_dir():
         raise IsADirectoryError(errno.EISDIR, f"save: {path} is a directory, not a file")
     if not target.parent.is_dir():
@@ -83,7 +84,7 @@ def write_npz(path: str | os.PathLike[str], arrays: Mapping[str, Any]) -> None:
         if mode is not None:  # replacing a file: keep its permissions
             os.chmod(temporary, mode)
         with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **arrays)
+            write(stream)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, target)
@@ -91,6 +92,11 @@ def write_npz(path: str | os.PathLike[str], arrays: Mapping[str, Any]) -> None:
         temporary.unlink(missing_ok=True)
         raise
     _fsync_directory(target.parent)
+
+
+def write_npz(path: str | os.PathLike[str], arrays: Mapping[str, Any]) -> None:
+    """Write ``arrays`` as an uncompressed ``.npz`` to ``path``, atomically (see above)."""
+    write_atomic(path, lambda stream: np.savez(stream, **arrays))
 
 
 # --------------------------------------------------------------------------- reading

@@ -238,6 +238,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the configuration (default adam_bn): {names}",
     )
     train.add_argument("--save", metavar="PATH", help="save the trained model (.npz)")
+    train.add_argument(
+        "--export", metavar="PATH.onnx", help="also write the trained model as ONNX, with "
+        "the feature scaling in front and class probabilities out (needs the onnx package: "
+        'pip install "tensorgraph[onnx]")'
+    )
     _add_csv_options(train)
 
     predict = commands.add_parser(
@@ -485,22 +490,53 @@ def _check_model_size(n_features: int, hidden: Sequence[int], n_classes: int) ->
         )
 
 
-def _check_save(save: str | None) -> None:
-    """Make sure the model can be saved before any training starts."""
-    if save is None:
+def _check_output_file(path_given: str | None, option: str, example: str) -> None:
+    """Make sure a file can be written at ``path_given`` before any training starts."""
+    if path_given is None:
         return
     import os
 
-    path = Path(save)
+    path = Path(path_given)
     if path.is_dir():
-        raise UsageError(f"--save: {save} is a directory; give a file name such as model.npz")
+        raise UsageError(f"{option}: {path_given} is a directory; give a file name such as "
+                         f"{example}")
     directory = path.parent
     if not directory.is_dir():
-        raise UsageError(f"--save: no such directory: {directory}")
+        raise UsageError(f"{option}: no such directory: {directory}")
     if not os.access(directory, os.W_OK | os.X_OK):
-        raise UsageError(f"--save: cannot write to the directory {directory}")
+        raise UsageError(f"{option}: cannot write to the directory {directory}")
     if path.exists() and not os.access(path, os.W_OK):
-        raise UsageError(f"--save: cannot overwrite {save} (no permission)")
+        raise UsageError(f"{option}: cannot overwrite {path_given} (no permission)")
+
+
+def _check_export(export: str | None) -> None:
+    """``--export`` needs the onnx package and a writable path; both checked up front."""
+    if export is None:
+        return
+    _check_output_file(export, "--export", "model.onnx")
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        raise UsageError('--export needs the onnx package: pip install "tensorgraph[onnx]"'
+                         ) from None
+
+
+def _export_onnx(path: str, model: Any, split: Any, metadata: dict[str, Any]) -> None:
+    """Write ``model`` with its scaler in front and class probabilities behind: the file
+    takes raw feature columns (input ``features``) and gives ``probabilities``."""
+    import json
+
+    from .nn import Sequential
+    from .onnx import ClassProbabilities, Standardize, export
+
+    dtype = next(iter(model.parameters())).dtype
+    pipeline = Sequential(Standardize(split.scaler.mean_, split.scaler.scale_, dtype), model,
+                          ClassProbabilities())
+    export(pipeline, np.zeros((1, split.n_features), dtype), path,
+           input_names=["features"], output_names=["probabilities"],
+           metadata={key: json.dumps(metadata[key]) for key in
+                     ("class_names", "feature_names", "dataset", "target_column")
+                     if key in metadata})
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -508,7 +544,11 @@ def _train(args: argparse.Namespace) -> int:
     from .serialization import save_model
 
     (spec,) = study.select([args.model])
-    _check_save(args.save)
+    _check_output_file(args.save, "--save", "model.npz")
+    _check_export(args.export)
+    if args.save and args.export and Path(args.save).resolve() == Path(args.export).resolve():
+        raise UsageError(f"--save and --export name the same file ({args.save}); the .npz "
+                         "and the .onnx file need one name each")
     bunch = _load_data(args.data, args.target, header=args.header, delimiter=args.delimiter)
     split = study.prepare(bunch, seed=args.seed)
     _check_model_size(split.n_features, args.hidden, split.n_classes)
@@ -520,7 +560,7 @@ def _train(args: argparse.Namespace) -> int:
             f"--hidden {','.join(map(str, args.hidden))}: not enough memory to train this model"
         ) from None
     print(study.format_table([run]))
-    if args.save:
+    if args.save or args.export:
         metadata = {
             "dataset": split.name,
             "feature_names": list(split.feature_names),
@@ -532,8 +572,12 @@ def _train(args: argparse.Namespace) -> int:
             "test_accuracy": run.test_accuracy,
             "seed": args.seed,
         }
+    if args.save:
         save_model(run.model, args.save, metadata=metadata)
         print(f"saved {args.save}")
+    if args.export:
+        _export_onnx(args.export, run.model, split, metadata)
+        print(f"exported {args.export} (ONNX: input 'features', output 'probabilities')")
     return 0
 
 

@@ -12,6 +12,7 @@ __all__ = [
     "DTypeError",
     "DataError",
     "DomainError",
+    "ExportError",
     "GradientError",
     "GraphFreedError",
     "InPlaceModificationError",
@@ -54,3 +55,7 @@ class AnomalyError(TensorGraphError, FloatingPointError):
 
 class DataError(TensorGraphError, ValueError):
     """A malformed data file or data set (the message names the file, line and column)."""
+
+
+class ExportError(TensorGraphError, TypeError):
+    """A model that cannot be written in an exchange format (the message names the layer)."""
