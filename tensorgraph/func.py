@@ -113,9 +113,14 @@ def _scalar(value: Any, what: str) -> Tensor:
     return checked
 
 
-def _tangents(tangents: Any, primals: Sequence[Tensor], what: str) -> list[Any]:
-    """``tangents`` in the structure of ``primals``: same count, shapes and dtypes."""
-    given = list(tangents) if isinstance(tangents, (tuple, list)) else [tangents]
+def _tangents(tangents: Any, primals: Sequence[Tensor], is_tuple: bool, what: str
+              ) -> list[Any]:
+    """``tangents`` in the structure of ``primals`` (one array-like for a single primal, a
+    tuple for a tuple): same count, shapes and dtypes."""
+    if is_tuple and not isinstance(tangents, (tuple, list)):
+        raise TypeError(f"{what}: the primals are a tuple, so the tangents must be a tuple "
+                        f"of the same length, got {type(tangents).__name__}")
+    given = list(tangents) if is_tuple else [tangents]
     if len(given) != len(primals):
         raise ValueError(f"{what}: {len(given)} tangent(s) for {len(primals)} primal(s); "
                          f"pass one per primal, in the same structure")
@@ -369,7 +374,7 @@ def hvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Tensor, Any
     tensor([ 6., 12.], dtype=float64)
     """
     leaves, is_tuple, nested = _primals(f, primals, "hvp")
-    vs = _tangents(tangents, leaves, "hvp")
+    vs = _tangents(tangents, leaves, is_tuple, "hvp")
     with enable_grad():
         value = _scalar(f(*leaves), "hvp")
         grads = gradients(value, leaves, create_graph=True, allow_unused=True) \
@@ -405,8 +410,8 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     >>> tangent
     tensor([2.], dtype=float64)
     """
-    leaves, _, nested = _primals(f, primals, "jvp")
-    vs = _tangents(tangents, leaves, "jvp")
+    leaves, is_tuple, nested = _primals(f, primals, "jvp")
+    vs = _tangents(tangents, leaves, is_tuple, "jvp")
     with enable_grad():
         outs, single = _outputs(f(*leaves), "jvp")
         live = [o for o in outs if o.requires_grad]
