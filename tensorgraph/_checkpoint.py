@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from . import creation
-from .autograd import _new_tensor, apply, enable_grad, gradients, is_grad_enabled, no_grad
+from .autograd import _new_tensor, apply, enable_grad, is_grad_enabled, no_grad, run_backward
 from .errors import GradientError
 from .ops._base import Domain, Op
 from .tensor import Tensor
@@ -69,11 +69,12 @@ class _Checkpoint(Op):
                 f"{expected.dtype}; the function must be deterministic given its inputs"
             )
         _refuse_hidden_leaves(again, targets)
-        if not again.requires_grad:
-            grads: Any = [None] * len(targets)
-        else:
-            grads = gradients(again, targets, grad_outputs=grad, create_graph=create_graph,
-                              retain_graph=create_graph, allow_unused=True)
+        grads: Any = [None] * len(targets)
+        if again.requires_grad and targets:
+            # the engine itself rather than gradients(): no copy of each returned gradient
+            # (the outer backward adopts them), and None for an input the segment ignores
+            grads = run_backward([again], [grad], retain_graph=create_graph,
+                                 create_graph=create_graph, targets=targets)
         found = iter(grads)
         result: list[Any] = []
         for need, t in zip(needs, tensors):
@@ -82,8 +83,12 @@ class _Checkpoint(Op):
                 continue
             g = next(found)
             if g is None:
-                g = _new_tensor(np.zeros(t.shape, t.dtype), False, None)
-            result.append(g if create_graph else g._data)
+                g = np.zeros(t.shape, t.dtype)
+            if create_graph and not isinstance(g, Tensor):
+                g = _new_tensor(np.asarray(g), False, None)
+            elif not create_graph and isinstance(g, Tensor):
+                g = g._data
+            result.append(g)
         return result
 
 
