@@ -121,10 +121,7 @@ def test_dropout_masks_are_replayed_in_the_recomputation(generator: Any) -> None
         tg.manual_seed(11)
         net = _net(depth=2, dropout=0.5, generator=generator)
         x = tg.tensor(x_data)
-        if segments:
-            y = tg.checkpoint(net, x, preserve_rng_state=preserve)
-        else:
-            y = net(x)
+        y = tg.checkpoint(net, x, preserve_rng_state=preserve) if segments else net(x)
         (y ** 2).sum().backward()
         # the program's random stream after backward: the recomputation must not move it
         return _grads(net), float(tg.rand(1).item())
@@ -150,7 +147,7 @@ def test_a_tensor_reaching_the_segment_by_closure_is_refused_in_backward() -> No
 def test_a_closure_over_a_module_is_refused_but_its_method_is_accepted() -> None:
     net = _net(depth=1)
     x = tg.tensor(RNG.normal(size=(2, 6)), requires_grad=True)
-    with pytest.raises(GradientError, match="pass the nn.Module itself"):
+    with pytest.raises(GradientError, match=r"pass the nn\.Module itself"):
         tg.checkpoint(lambda t: net(t).sum(), x).backward()
     tg.checkpoint(net.forward, x).sum().backward()
     assert all(p.grad is not None for p in net.parameters())

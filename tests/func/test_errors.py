@@ -27,7 +27,7 @@ def test_tangents_must_match_the_primals(transform: object) -> None:
         transform(f, X, np.ones(2))  # type: ignore[operator]
     with pytest.raises(ShapeError, match=r"tangent 0 has shape \(\) but primal 0"):
         transform(f, X, 1.0)  # type: ignore[operator]  # a scalar is not broadcast
-    with pytest.raises(ValueError, match="2 tangent.* for 1 primal"):
+    with pytest.raises(ValueError, match=r"2 tangent.* for 1 primal"):
         transform(f, (X,), (X, X))  # type: ignore[operator]
     with pytest.raises(TypeError, match="tangents must be a tuple"):
         transform(f, (X,), X)  # type: ignore[operator]
@@ -67,7 +67,7 @@ def test_functions_must_return_tensors() -> None:
     with pytest.raises(TypeError, match="jacobian: the function must return a Tensor or a "
                                         "non-empty tuple of Tensors, got float"):
         tg.jacobian(lambda x: 1.0)(X)
-    with pytest.raises(TypeError, match="jvp: .* got list"):
+    with pytest.raises(TypeError, match=r"jvp: .* got list"):
         tg.jvp(lambda x: [], X, X)
     with pytest.raises(TypeError, match="elementwise_grad: the function must return a Tensor, "
                                         "got ndarray"):
