@@ -240,3 +240,13 @@ def test_float32_inputs_give_float32_results() -> None:
     assert tg.jacobian(lambda t: t * t)(x).dtype == np.float32
     assert tg.jvp(lambda t: t * t, x, np.ones(2, np.float32))[1].dtype == np.float32
     assert tg.hvp(lambda t: (t ** 3).sum(), x, [1.0, 1.0])[1].dtype == np.float32
+
+
+def test_identity_unused_and_linear_cases() -> None:
+    x, v = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    assert_close(tg.jvp(lambda t: t, x, v)[1], v)  # the output is the input itself
+    assert_close(tg.jvp(lambda a, b: a * 2.0, (x, x), (v, v))[1], 2 * v)  # b unused
+    assert_close(tg.hvp(lambda t: (t * 3.0).sum(), x, v)[1], np.zeros(2))  # linear: H = 0
+    assert_close(tg.hessian(lambda a, b: (a ** 2).sum(), (0, 1))(x, x)[1][1], np.zeros((2, 2)))
+    assert_close(tg.elementwise_grad(lambda t: t)(x), np.ones(2))
+    assert_close(tg.grad(lambda t: tg.tensor(np.float64(1.0)))(x), np.zeros(2))  # constant
