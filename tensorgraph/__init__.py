@@ -16,13 +16,10 @@ from . import errors
 from .autograd import (
     detect_anomaly,
     enable_grad,
-    grad,
     gradients,
     is_grad_enabled,
     no_grad,
     set_grad_enabled,
-    value_and_grad,
-    vjp,
 )
 from .creation import (
     arange,
@@ -38,6 +35,17 @@ from .creation import (
     zeros_like,
 )  # fmt: skip
 from .dtypes import default_dtype, get_default_dtype, set_default_dtype
+from .func import (
+    checkpoint,
+    elementwise_grad,
+    grad,
+    hessian,
+    hvp,
+    jacobian,
+    jvp,
+    value_and_grad,
+    vjp,
+)
 from .ops import (
     REGISTRY,
     abs,
@@ -125,17 +133,18 @@ __version__ = "0.1.0"
 __all__ = [
     "REGISTRY", "Tensor", "abs", "add", "arange", "arccos", "arccosh", "arcsin", "arcsinh",
     "arctan", "arctan2", "arctanh", "array_split", "astype", "broadcast_to", "cbrt", "ceil",
-    "clip", "concatenate", "cos", "cosh", "default_dtype", "detect_anomaly", "divide",
-    "enable_grad", "errors", "exp", "exp2", "expand_dims", "expm1", "eye", "flatten", "floor",
-    "fmax", "fmin", "fmod", "full", "full_like", "get_default_dtype", "getitem", "grad",
-    "gradients", "hypot", "is_grad_enabled", "leaky_relu", "log", "log1p", "log2", "log10",
+    "checkpoint", "clip", "concatenate", "cos", "cosh", "default_dtype", "detect_anomaly",
+    "divide", "elementwise_grad", "enable_grad", "errors", "exp", "exp2", "expand_dims",
+    "expm1", "eye", "flatten", "floor", "fmax", "fmin", "fmod", "full", "full_like",
+    "get_default_dtype", "getitem", "grad", "gradients", "hessian", "hvp", "hypot",
+    "is_grad_enabled", "jacobian", "jvp", "leaky_relu", "log", "log1p", "log2", "log10",
     "log_softmax", "logaddexp", "logaddexp2", "logsumexp", "manual_seed", "matmul", "max",
-    "maximum", "mean", "min", "minimum", "multiply", "negative", "no_grad", "ones",
-    "ones_like", "pad", "permute", "power", "prod", "rand", "randn", "reciprocal", "relu",
-    "remainder", "reshape", "round", "set_default_dtype", "set_grad_enabled", "setitem",
-    "sigmoid", "sign", "sin", "sinh", "softmax", "softplus", "split", "sqrt", "square",
-    "squeeze", "stack", "subtract", "sum", "swapaxes", "tan", "tanh", "tensor", "transpose",
-    "trunc", "value_and_grad", "var", "vjp", "where", "zeros", "zeros_like",
+    "maximum", "mean", "min", "minimum", "multiply", "negative", "no_grad", "ones", "ones_like",
+    "pad", "permute", "power", "prod", "rand", "randn", "reciprocal", "relu", "remainder",
+    "reshape", "round", "set_default_dtype", "set_grad_enabled", "setitem", "sigmoid", "sign",
+    "sin", "sinh", "softmax", "softplus", "split", "sqrt", "square", "squeeze", "stack",
+    "subtract", "sum", "swapaxes", "tan", "tanh", "tensor", "transpose", "trunc",
+    "value_and_grad", "var", "vjp", "where", "zeros", "zeros_like",
 ]  # fmt: skip
 
 # Imported last: nn builds on the engine and ops above; importing it here keeps the

@@ -15,7 +15,6 @@ dispatch protocols), so the backward pass is itself recorded and can be differen
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import sys
 import threading
@@ -46,14 +45,11 @@ __all__ = [
     "apply",
     "detect_anomaly",
     "enable_grad",
-    "grad",
     "gradients",
     "is_grad_enabled",
     "no_grad",
     "run_backward",
     "set_grad_enabled",
-    "value_and_grad",
-    "vjp",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -889,102 +885,3 @@ def gradients(
         else:
             final.append(_new_tensor(np.array(g, copy=True), False, None))
     return tuple(final)
-
-
-# --------------------------------------------------------------------------- functional API
-def _as_leaf(value: Any) -> Tensor:
-    from .tensor import Tensor, tensor
-
-    if isinstance(value, Tensor):
-        if value.requires_grad:
-            return value
-        return value.detach().requires_grad_()
-    return tensor(value, requires_grad=True)
-
-
-def value_and_grad(
-    f: Callable[..., Tensor], argnums: int | Sequence[int] = 0
-) -> Callable[..., tuple[Tensor, Any]]:
-    """Return a function computing ``f(*args)`` and its gradient w.r.t. ``args[argnums]``.
-
-    The gradient is a Tensor (a tuple of them when ``argnums`` is a sequence). When called
-    with arguments that already require grad (as inside another ``grad``), the gradient
-    keeps its graph, so ``grad(grad(f))`` gives second derivatives.
-
-    Examples
-    --------
-    >>> import tensorgraph as tg
-    >>> value, slope = tg.value_and_grad(lambda x: (x ** 3).sum())(tg.tensor(2.0))
-    >>> float(value), float(slope)
-    (8.0, 12.0)
-    """
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-
-    @functools.wraps(f)
-    def wrapped(*args: Any) -> tuple[Tensor, Any]:
-        from .tensor import Tensor
-
-        for n in nums:
-            if not -len(args) <= n < len(args):
-                raise IndexError(f"grad: argnums {n} is out of range for {len(args)} arguments")
-        nested = is_grad_enabled() and any(
-            isinstance(args[n], Tensor) and args[n].requires_grad for n in nums
-        )
-        new_args = list(args)
-        with enable_grad():
-            for n in nums:
-                new_args[n] = _as_leaf(args[n])
-            value = f(*new_args)
-            if not isinstance(value, Tensor) or value.size != 1:
-                shape = getattr(value, "shape", type(value).__name__)
-                raise GradientError(
-                    f"grad: the function must return a single-element Tensor, got {shape}"
-                )
-            grads = gradients(value, [new_args[n] for n in nums], create_graph=nested,
-                              allow_unused=True)
-        if not nested:
-            value = value.detach()
-        return value, grads[0] if isinstance(argnums, int) else grads
-
-    return wrapped
-
-
-def grad(f: Callable[..., Tensor], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
-    """Return a function computing the gradient of scalar ``f`` w.r.t. ``args[argnums]``.
-
-    Examples
-    --------
-    >>> import tensorgraph as tg
-    >>> d2 = tg.grad(tg.grad(lambda x: x ** 3))
-    >>> float(d2(tg.tensor(2.0, dtype="float64")))
-    12.0
-    """
-    vg = value_and_grad(f, argnums)
-
-    @functools.wraps(f)
-    def wrapped(*args: Any) -> Any:
-        return vg(*args)[1]
-
-    return wrapped
-
-
-def vjp(f: Callable[..., Tensor], *args: Any) -> tuple[Tensor, Callable[[Any], tuple[Tensor, ...]]]:
-    """Evaluate ``f(*args)`` and return it with a function mapping a cotangent to gradients.
-
-    Examples
-    --------
-    >>> import tensorgraph as tg
-    >>> out, pullback = tg.vjp(lambda x: x * 3, tg.tensor([1.0, 2.0]))
-    >>> pullback(tg.tensor([1.0, 1.0]))[0]
-    tensor([3., 3.], dtype=float32)
-    """
-    leaves = [_as_leaf(a) for a in args]
-    with enable_grad():
-        out = f(*leaves)
-
-    def pullback(cotangent: Any) -> tuple[Tensor, ...]:
-        return gradients(out, leaves, grad_outputs=cotangent, retain_graph=True,
-                         allow_unused=True)
-
-    return out, pullback
-
