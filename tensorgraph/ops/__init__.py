@@ -74,7 +74,16 @@ from .elementwise_math import (
     trunc,
 )  # fmt: skip
 from .fused import log_softmax, softmax
-from .linalg import matmul
+from . import decompositions as _decompositions
+from . import diagonals as _diagonals
+from . import einsum as _einsum
+from . import linalg as _linalg
+from . import norms as _norms
+from .decompositions import cholesky, det, eigh, eigvalsh, inv, slogdet, solve
+from .diagonals import diag, diagonal, trace, tril, triu
+from .einsum import einsum
+from .linalg import dot, inner, kron, matmul, outer, tensordot, vdot
+from .norms import norm
 from .reduction import logsumexp, max, mean, min, prod, sum, var
 from .shape import (
     array_split,
@@ -106,6 +115,9 @@ __all__ = [
     "relu", "remainder", "reshape", "round", "scatter_add", "setitem", "sigmoid", "sign",
     "sin", "sinh", "softmax", "softplus", "split", "sqrt", "square", "squeeze", "stack",
     "subtract", "sum", "swapaxes", "tan", "tanh", "transpose", "trunc", "var", "where",
+    "cholesky", "det", "diag", "diagonal", "dot", "eigh", "eigvalsh", "einsum", "inner",
+    "inv", "kron", "norm", "outer", "slogdet", "solve", "tensordot", "trace", "tril", "triu",
+    "vdot",
 ]  # fmt: skip
 
 
@@ -291,3 +303,5 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.argsort: _constant(np.argsort),
     np.round: _np_round, np.around: _np_round,
 }  # fmt: skip
+for _family in (_decompositions, _diagonals, _einsum, _linalg, _norms):
+    FUNCTIONS.update(_family.FUNCTIONS)
