@@ -15,9 +15,17 @@ import numpy as np
 
 from ..broadcast import single_axis
 from ..tensor import Tensor
+from . import decompositions as _decompositions
+from . import diagonals as _diagonals
+from . import einsum as _einsum
+from . import linalg as _linalg
 from . import nn_ops  # noqa: F401 - registers the fused nn ops
+from . import norms as _norms
 from ._base import REGISTRY, Domain, Op, register
 from .assign import setitem
+from .decompositions import cholesky, det, eigh, eigvalsh, inv, slogdet, solve
+from .diagonals import diag, diagonal, trace, tril, triu
+from .einsum import einsum
 from .elementwise import (
     abs,
     add,
@@ -74,14 +82,6 @@ from .elementwise_math import (
     trunc,
 )  # fmt: skip
 from .fused import log_softmax, softmax
-from . import decompositions as _decompositions
-from . import diagonals as _diagonals
-from . import einsum as _einsum
-from . import linalg as _linalg
-from . import norms as _norms
-from .decompositions import cholesky, det, eigh, eigvalsh, inv, slogdet, solve
-from .diagonals import diag, diagonal, trace, tril, triu
-from .einsum import einsum
 from .linalg import dot, inner, kron, matmul, outer, tensordot, vdot
 from .norms import norm
 from .reduction import logsumexp, max, mean, min, prod, sum, var
@@ -105,19 +105,110 @@ from .shape import (
 )  # fmt: skip
 
 __all__ = [
-    "FUNCTIONS", "REGISTRY", "UFUNCS", "Domain", "Op", "abs", "add", "arccos", "arccosh",
-    "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "array_split", "astype",
-    "broadcast_to", "cbrt", "ceil", "clip", "concatenate", "cos", "cosh", "divide", "exp",
-    "exp2", "expand_dims", "expm1", "flatten", "floor", "fmax", "fmin", "fmod", "getitem",
-    "hypot", "leaky_relu", "log", "log1p", "log2", "log10", "log_softmax", "logaddexp",
-    "logaddexp2", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum",
-    "multiply", "negative", "pad", "permute", "power", "prod", "reciprocal", "register",
-    "relu", "remainder", "reshape", "round", "scatter_add", "setitem", "sigmoid", "sign",
-    "sin", "sinh", "softmax", "softplus", "split", "sqrt", "square", "squeeze", "stack",
-    "subtract", "sum", "swapaxes", "tan", "tanh", "transpose", "trunc", "var", "where",
-    "cholesky", "det", "diag", "diagonal", "dot", "eigh", "eigvalsh", "einsum", "inner",
-    "inv", "kron", "norm", "outer", "slogdet", "solve", "tensordot", "trace", "tril", "triu",
+    "FUNCTIONS",
+    "REGISTRY",
+    "UFUNCS",
+    "Domain",
+    "Op",
+    "abs",
+    "add",
+    "arccos",
+    "arccosh",
+    "arcsin",
+    "arcsinh",
+    "arctan",
+    "arctan2",
+    "arctanh",
+    "array_split",
+    "astype",
+    "broadcast_to",
+    "cbrt",
+    "ceil",
+    "cholesky",
+    "clip",
+    "concatenate",
+    "cos",
+    "cosh",
+    "det",
+    "diag",
+    "diagonal",
+    "divide",
+    "dot",
+    "eigh",
+    "eigvalsh",
+    "einsum",
+    "exp",
+    "exp2",
+    "expand_dims",
+    "expm1",
+    "flatten",
+    "floor",
+    "fmax",
+    "fmin",
+    "fmod",
+    "getitem",
+    "hypot",
+    "inner",
+    "inv",
+    "kron",
+    "leaky_relu",
+    "log",
+    "log1p",
+    "log2",
+    "log10",
+    "log_softmax",
+    "logaddexp",
+    "logaddexp2",
+    "logsumexp",
+    "matmul",
+    "max",
+    "maximum",
+    "mean",
+    "min",
+    "minimum",
+    "multiply",
+    "negative",
+    "norm",
+    "outer",
+    "pad",
+    "permute",
+    "power",
+    "prod",
+    "reciprocal",
+    "register",
+    "relu",
+    "remainder",
+    "reshape",
+    "round",
+    "scatter_add",
+    "setitem",
+    "sigmoid",
+    "sign",
+    "sin",
+    "sinh",
+    "slogdet",
+    "softmax",
+    "softplus",
+    "solve",
+    "split",
+    "sqrt",
+    "square",
+    "squeeze",
+    "stack",
+    "subtract",
+    "sum",
+    "swapaxes",
+    "tan",
+    "tanh",
+    "tensordot",
+    "trace",
+    "transpose",
+    "tril",
+    "triu",
+    "trunc",
+    "var",
     "vdot",
+    "where",
 ]  # fmt: skip
 
 

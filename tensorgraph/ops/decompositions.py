@@ -281,7 +281,7 @@ class Cholesky(Op):
 
 # --------------------------------------------------------------------------- eigh
 def _eigh_forward(a: Any, UPLO: str = "L") -> Any:
-    w, v = np.linalg.eigh(a, UPLO=UPLO)
+    w, v = np.linalg.eigh(a, UPLO=UPLO)  # type: ignore[call-overload]
     return np.concatenate([w[..., None, :], v], axis=-2)
 
 
@@ -302,10 +302,13 @@ class Eigh(Op):
 
     **Degenerate eigenvalues.** Eigenvectors of a repeated eigenvalue are not unique and
     have no derivative; close eigenvalues make :math:`F` (and the gradient) large. At an
-    exact tie :math:`w_i = w_j` the term is set to 0 (PyTorch gives inf/nan there): that is
-    the right gradient whenever the loss does not depend on the choice of basis inside the
-    eigenspace (functions of the eigenvalues alone, projectors onto whole eigenspaces);
-    otherwise no gradient exists and the result is a convention.
+    exact tie :math:`w_i = w_j` the term is set to 0 (PyTorch gives inf/nan there). That is
+    the exact gradient when the loss reaches the tied eigenvectors only through their
+    eigenspace (its projector :math:`V_S V_S^\top`) or not at all (functions of the
+    eigenvalues alone). It is not for a matrix function :math:`V f(\Lambda) V^\top` built
+    from the pieces, whose derivative at a tie holds :math:`f'(w)`, a limit :math:`\bar V`
+    alone cannot give: differentiate such functions away from ties (or write them with
+    ops whose derivative is known there).
 
     >>> import tensorgraph as tg
     >>> w, v = tg.eigh(tg.tensor([[2.0, 0.0], [0.0, 1.0]]))
@@ -381,15 +384,17 @@ def eigh(a: Any, UPLO: str = "L") -> EighResult:
     """Eigenvalues (ascending) and eigenvectors of symmetric matrices, as
     ``numpy.linalg.eigh``, reading the ``UPLO`` triangle; see :class:`Eigh` (and its note on
     repeated eigenvalues)."""
-    if UPLO not in ("L", "U"):
+    if not isinstance(UPLO, str) or UPLO.upper() not in ("L", "U"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    UPLO = UPLO.upper()
     packed = _run("eigh", Eigh, _square("eigh", a), a, UPLO=UPLO)
     return EighResult(packed[..., 0, :], packed[..., 1:, :])
 
 
 def eigvalsh(a: Any, UPLO: str = "L") -> Tensor:
     """Eigenvalues of symmetric matrices, as ``numpy.linalg.eigvalsh``: :func:`eigh`'s."""
-    return eigh(a, UPLO).eigenvalues
+    values: Tensor = eigh(a, UPLO).eigenvalues
+    return values
 
 
 FUNCTIONS = {

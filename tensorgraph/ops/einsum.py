@@ -275,10 +275,11 @@ def _np_einsum(*operands: Any, out: Any = None, dtype: Any = None, order: str = 
     if operands and isinstance(operands[0], str):
         return einsum(operands[0], *operands[1:], optimize=optimize)
     # numpy's sublist form: einsum(a, [0, 1], b, [1, 2], [0, 2])
-    arrays, terms = list(operands[0::2]), [_sublist(s, k) for k, s in enumerate(operands[1::2])]
-    spec = ",".join(terms[: len(arrays)])
-    if len(terms) > len(arrays):
-        spec += "->" + terms[-1]
+    pairs = len(operands) // 2
+    arrays = list(operands[0 : 2 * pairs : 2])
+    spec = ",".join(_sublist(s, k) for k, s in enumerate(operands[1 : 2 * pairs : 2]))
+    if len(operands) % 2:  # a last sublist names the output
+        spec += "->" + _sublist(operands[-1], pairs)
     return einsum(spec, *arrays, optimize=optimize)
 
 
