@@ -62,11 +62,19 @@ from .ops import (
     broadcast_to,
     cbrt,
     ceil,
+    cholesky,
     clip,
     concatenate,
     cos,
     cosh,
+    det,
+    diag,
+    diagonal,
     divide,
+    dot,
+    eigh,
+    eigvalsh,
+    einsum,
     exp,
     exp2,
     expand_dims,
@@ -78,6 +86,9 @@ from .ops import (
     fmod,
     getitem,
     hypot,
+    inner,
+    inv,
+    kron,
     leaky_relu,
     log,
     log1p,
@@ -95,6 +106,8 @@ from .ops import (
     minimum,
     multiply,
     negative,
+    norm,
+    outer,
     pad,
     permute,
     power,
@@ -109,8 +122,10 @@ from .ops import (
     sign,
     sin,
     sinh,
+    slogdet,
     softmax,
     softplus,
+    solve,
     split,
     sqrt,
     square,
@@ -121,9 +136,14 @@ from .ops import (
     swapaxes,
     tan,
     tanh,
+    tensordot,
+    trace,
     transpose,
+    tril,
+    triu,
     trunc,
     var,
+    vdot,
     where,
 )  # fmt: skip
 from .tensor import Tensor, tensor
@@ -157,6 +177,12 @@ from .serialization import load as load
 from .serialization import load_model as load_model
 from .serialization import save as save
 from .serialization import save_model as save_model
+
+__all__ += [  # the linear algebra family (tensorgraph/ops/linalg.py and its siblings)
+    "cholesky", "det", "diag", "diagonal", "dot", "eigh", "eigvalsh", "einsum", "inner",
+    "inv", "kron", "norm", "outer", "slogdet", "solve", "tensordot", "trace", "tril", "triu",
+    "vdot",
+]  # fmt: skip
 
 #: sub-packages imported on first use (as ``tg.viz``, ``tg.study``, ...): their optional
 #: dependencies (hypothesis, graphviz, matplotlib) are only needed by who uses them

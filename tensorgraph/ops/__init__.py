@@ -15,9 +15,17 @@ import numpy as np
 
 from ..broadcast import single_axis
 from ..tensor import Tensor
+from . import decompositions as _decompositions
+from . import diagonals as _diagonals
+from . import einsum as _einsum
+from . import linalg as _linalg
 from . import nn_ops  # noqa: F401 - registers the fused nn ops
+from . import norms as _norms
 from ._base import REGISTRY, Domain, Op, register
 from .assign import setitem
+from .decompositions import cholesky, det, eigh, eigvalsh, inv, slogdet, solve
+from .diagonals import diag, diagonal, trace, tril, triu
+from .einsum import einsum
 from .elementwise import (
     abs,
     add,
@@ -74,7 +82,8 @@ from .elementwise_math import (
     trunc,
 )  # fmt: skip
 from .fused import log_softmax, softmax
-from .linalg import matmul
+from .linalg import dot, inner, kron, matmul, outer, tensordot, vdot
+from .norms import norm
 from .reduction import logsumexp, max, mean, min, prod, sum, var
 from .shape import (
     array_split,
@@ -106,6 +115,11 @@ __all__ = [
     "relu", "remainder", "reshape", "round", "scatter_add", "setitem", "sigmoid", "sign",
     "sin", "sinh", "softmax", "softplus", "split", "sqrt", "square", "squeeze", "stack",
     "subtract", "sum", "swapaxes", "tan", "tanh", "transpose", "trunc", "var", "where",
+]  # fmt: skip
+__all__ += [  # the linear algebra family (ops/linalg.py and its siblings)
+    "cholesky", "det", "diag", "diagonal", "dot", "eigh", "eigvalsh", "einsum", "inner",
+    "inv", "kron", "norm", "outer", "slogdet", "solve", "tensordot", "trace", "tril", "triu",
+    "vdot",
 ]  # fmt: skip
 
 
@@ -291,3 +305,5 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.argsort: _constant(np.argsort),
     np.round: _np_round, np.around: _np_round,
 }  # fmt: skip
+for _family in (_decompositions, _diagonals, _einsum, _linalg, _norms):
+    FUNCTIONS.update(_family.FUNCTIONS)
