@@ -125,7 +125,7 @@ __version__ = "0.1.0"
 __all__ = [
     "REGISTRY", "Tensor", "abs", "add", "arange", "arccos", "arccosh", "arcsin", "arcsinh",
     "arctan", "arctan2", "arctanh", "array_split", "astype", "broadcast_to", "cbrt", "ceil",
-    "clip", "concatenate", "cos", "cosh", "default_dtype", "detect_anomaly", "divide",
+    "clip", "compile", "concatenate", "cos", "cosh", "default_dtype", "detect_anomaly", "divide",
     "enable_grad", "errors", "exp", "exp2", "expand_dims", "expm1", "eye", "flatten", "floor",
     "fmax", "fmin", "fmod", "full", "full_like", "get_default_dtype", "getitem", "grad",
     "gradients", "hypot", "is_grad_enabled", "leaky_relu", "log", "log1p", "log2", "log10",
@@ -144,6 +144,7 @@ from . import data as data  # data sets and loaders; training: fit, callbacks; s
 from . import nn as nn
 from . import optim as optim  # optimizers and schedulers: tg.optim
 from . import training as training
+from .compiler import compile as compile  # tg.compile(fn): trace once, replay (docs/compile.md)
 from .serialization import load as load
 from .serialization import load_model as load_model
 from .serialization import save as save

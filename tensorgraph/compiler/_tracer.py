@@ -70,6 +70,7 @@ class Tracer:
         self.param_copies: dict[int, Any] = {}  # id(copy apply made) -> the value given
         self.keep: list[Any] = []  # everything whose id is a key above stays alive
         self.escape: str | None = None
+        self.constants: set[int] = set()  # slots whose value is a constant of the plan
         self.pinned: set[int] = set()  # slots that outlive the replay (grads, outputs)
         self.grads: set[int] = set()  # ids of the .grad tensors the traced backward set
         self.depth = 0  # > 0 while tracer-internal code runs (no escapes flagged)
@@ -222,7 +223,9 @@ class Tracer:
             return self.resolve(value, where)
         if isinstance(value, Tensor):
             return self.tensor_ref(value, where)
-        if isinstance(value, (set, dict)):
+        if isinstance(value, dict):
+            return {k: self.resolve_host(v, where) for k, v in value.items()}
+        if isinstance(value, set):
             slot = self.known.get(id(value))
             return Slot(slot) if slot is not None else value
         return value

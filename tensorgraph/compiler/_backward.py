@@ -96,6 +96,7 @@ def traced_backward(tracer: Tracer, original: Any, root: Tensor, grad: Any = Non
         if grad is None:
             tracer.keep.append(seed)
             slot = tracer.new_slot(seed)  # a constant of the signature (ones)
+            tracer.constants.add(slot)
             tracer.steps.append(_const_step(seed, slot))
         adopted = tracer.call(_new_adopted, (seed,), {}, "backward")
         del seed_t

@@ -93,7 +93,9 @@ class _Plan:
                  ) -> None:
         self.guards = tracer.guards
         self.state = [(t, arr) for t, arr, _ in tracer.state.values()]
-        writer = new_writer()
+        constants = {id(tracer.values[s]) for s in tracer.constants}
+        traced = {id(v) for v in tracer.values.values() if isinstance(v, np.ndarray)}
+        writer = new_writer((traced | set(tracer.param_copies)) - constants)
         prologue: list[str] = []
         for i, leaf in enumerate(leaves):
             if isinstance(leaf, Tensor):

@@ -151,13 +151,18 @@ def plan_buffers(steps: list[Step], values: dict[int, Any], pinned: set[int]
 class _Writer:
     """Names constants in the generated function's namespace."""
 
-    def __init__(self) -> None:
+    def __init__(self, traced: set[int] | None = None) -> None:
         self.namespace: dict[str, Any] = {}
         self._ids: dict[int, str] = {}
+        #: ids of arrays a replay computes anew: baking one in as a constant would replay
+        #: the trace's values (a bug in the tracer, refused here rather than run)
+        self.traced = traced or set()
 
     def const(self, value: Any) -> str:
         if value is None or type(value) in (bool, int, str):
             return repr(value)
+        if isinstance(value, np.ndarray) and id(value) in self.traced:
+            raise AssertionError("tg.compile: a traced array would be replayed as a constant")
         name = self._ids.get(id(value))
         if name is None:
             name = self._ids[id(value)] = f"k{len(self._ids)}"
@@ -215,5 +220,5 @@ def generate(
     return fn
 
 
-def new_writer() -> _Writer:
-    return _Writer()
+def new_writer(traced: set[int] | None = None) -> _Writer:
+    return _Writer(traced)
