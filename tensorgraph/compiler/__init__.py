@@ -29,7 +29,8 @@ import numpy as np
 from .. import autograd
 from ..tensor import Tensor
 from ._backward import traced_backward
-from ._plan import Slot, Step, generate, new_writer, plan_buffers
+from ._kernels import kernel_for
+from ._plan import _roots, generate, new_writer, plan_buffers
 from ._tracer import Patches, Tracer
 
 __all__ = ["CompileWarning", "CompiledFunction", "compile"]
@@ -86,6 +87,14 @@ def _zero_d(fn: Callable[..., Any]) -> Callable[..., Any]:
     return as_array
 
 
+def _storages(values: dict[int, Any], slots: set[int]) -> set[int]:
+    """The ids of the arrays owning the memory of the given slots' values."""
+    found: set[int] = set()
+    for s in slots:
+        _roots(values.get(s), found)
+    return found
+
+
 class _Plan:
     """One replayable trace: the generated function, its buffers and its guards."""
 
@@ -106,12 +115,20 @@ class _Plan:
                 prologue.append(f"s{tracer.known[id(leaf)]} = args[{i}]")
         for t, _, slot in tracer.state.values():
             prologue.append(f"s{slot} = {writer.const(t)}._data")
+        template = self._outputs(tracer, result, writer)
+        held = _storages(tracer.values, tracer.pinned)
         for step in tracer.steps:
             out = step.outs
             value = tracer.values.get(out) if isinstance(out, int) else None
             if isinstance(value, np.ndarray) and value.ndim == 0:
                 step.fn = _zero_d(step.fn)
-        template = self._outputs(tracer, result, writer)
+            elif use_buffers and out is not None:
+                if isinstance(out, tuple):
+                    value = tuple(tracer.values[o] for o in out)
+                kernel = kernel_for(step.fn, step.args, value)
+                if kernel is not None and not _storages(
+                        dict(enumerate(kernel.owned(value))), {0, 1}) & held:
+                    step.fn = kernel
         buffers = plan_buffers(tracer.steps, tracer.values, tracer.pinned) if use_buffers else []
         self.buffers = [np.empty(shape, dtype) for shape, dtype in buffers]
         writer.namespace["_wrap"] = _wrap
