@@ -257,6 +257,10 @@ class Tracer:
         trace_optimizer(self, owner, method, args)
 
 
+def _set_grad(t: Tensor, value: Any) -> None:
+    t.grad = value
+
+
 def _astype(a: Any, dtype: Any) -> Any:
     return a.astype(dtype)
 
@@ -317,6 +321,22 @@ class Patches:
 
         self._set(Tensor, "data", property(data_get, data_prop.fset, doc=data_prop.__doc__))
         self._set(Tensor, "backward", self.backward)
+        grad_prop = Tensor.__dict__["grad"]
+
+        def grad_set(t: Tensor, value: Any) -> None:
+            # a gradient reset inside the function (``x.grad = None``) is replayed
+            if tracer.depth == 0:
+                if value is not None and id(value) in tracer.created:
+                    tracer.flag("a .grad set to a tensor made inside the function")
+                tracer.depth += 1
+                try:
+                    target = tracer.tensor_ref(t, "setting .grad")
+                finally:
+                    tracer.depth -= 1
+                tracer.steps.append(Step(_set_grad, (target, value), {}, None))
+            grad_prop.fset(t, value)
+
+        self._set(Tensor, "grad", property(grad_prop.fget, grad_set, doc=grad_prop.__doc__))
         init = Tensor.__init__
 
         def tensor_init(t: Tensor, *args: Any, **kwargs: Any) -> None:

@@ -303,3 +303,26 @@ def test_outputs_are_new_detached_tensors_that_later_steps_do_not_change() -> No
     np.testing.assert_array_equal(first[1].numpy(), kept)
     assert not second[0].requires_grad and second[0].is_leaf
     assert step.replays == 2
+
+
+def test_a_gradient_reset_inside_the_function_is_replayed() -> None:
+    """``x.grad = None`` in the function happens at every call, not only at the trace."""
+    grads = []
+    for compiled in (False, True):
+        x = tg.tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=True)
+        y = tg.tensor([[1.5, 2.0], [-0.5, 1.0]], requires_grad=True)
+
+        def work() -> Any:
+            x.grad = None
+            y.zero_grad()
+            t = x * y + x
+            s = (t * t - y).sum()
+            s.backward()
+            return s
+
+        fn = tg.compile(work) if compiled else work
+        for _ in range(3):
+            fn()
+        grads.append((x.grad.numpy().copy(), y.grad.numpy().copy()))
+    for a, b in zip(*grads):
+        np.testing.assert_array_equal(a, b)
