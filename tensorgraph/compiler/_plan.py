@@ -214,10 +214,10 @@ def generate(
     lines.append(f"    return {result}")
     source = "\n".join(lines) + "\n"
     code = compile(source, f"<tensorgraph.compile plan {name}>", "exec")
-    exec(code, writer.namespace)  # noqa: S102 (generated from the trace, no user text)
-    fn: Callable[..., Any] = writer.namespace[name]
-    fn.__doc__ = source  # what the plan runs, for debugging (CompiledFunction.source)
-    return fn
+    exec(code, writer.namespace)  # the source is generated from the trace, no user text
+    replay: Callable[..., Any] = writer.namespace[name]
+    replay.__doc__ = source  # what the plan runs, for debugging (CompiledFunction.source)
+    return replay
 
 
 def new_writer(traced: set[int] | None = None) -> _Writer:

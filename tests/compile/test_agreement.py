@@ -46,6 +46,17 @@ def _batches(n_in: int, n_out: int, batch: int, kind: str, dtype: Any) -> list[t
     return out
 
 
+def _training_step(model: Any, opt: Any, loss_fn: Any) -> Callable[[Any, Any], Any]:
+    def step(x: Any, y: Any) -> Any:
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
 def _run(build: Callable[[], tuple[Any, Any, Callable[..., Any]]], kind: str = "regression",
          n_in: int = 5, n_out: int = 3, dtype: Any = np.float64, train: bool = True,
          batch: int = 8) -> tuple[list[Any], list[Any], CompiledFunction]:
@@ -56,17 +67,9 @@ def _run(build: Callable[[], tuple[Any, Any, Callable[..., Any]]], kind: str = "
     for mode in ("eager", "compiled"):
         model, opt, loss_fn = build()
         model.train(train)
-
-        def step(x: Any, y: Any) -> Any:
-            opt.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-
-        fn: Any = step
+        fn: Any = _training_step(model, opt, loss_fn)
         if mode == "compiled":
-            fn = compiled = tg.compile(step)
+            fn = compiled = tg.compile(fn)
         losses = []
         with warnings.catch_warnings():
             warnings.simplefilter("error", CompileWarning)  # no fallback allowed here
@@ -249,7 +252,7 @@ def test_gradients_are_left_in_grad_as_eagerly() -> None:
     for compiled in (False, True):
         w = tg.tensor(np.linspace(-1, 1, 6).reshape(2, 3), requires_grad=True)
 
-        def step(x: Any) -> Any:
+        def step(x: Any, w: Any = w) -> Any:
             loss = (tg.tanh(x @ w) ** 2).sum()
             loss.backward()
             return loss
@@ -312,7 +315,7 @@ def test_a_gradient_reset_inside_the_function_is_replayed() -> None:
         x = tg.tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=True)
         y = tg.tensor([[1.5, 2.0], [-0.5, 1.0]], requires_grad=True)
 
-        def work() -> Any:
+        def work(x: Any = x, y: Any = y) -> Any:
             x.grad = None
             y.zero_grad()
             t = x * y + x
