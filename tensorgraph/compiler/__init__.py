@@ -53,11 +53,18 @@ _EAGER = _Eager()
 def _signature(value: Any, leaves: list[Any], key: list[Any]) -> None:
     """Append ``value``'s part of the signature to ``key`` and its arrays to ``leaves``."""
     if isinstance(value, Tensor):
+        data = value._data
+        # the same tensor or array passed twice is part of the signature: the trace read
+        # both arguments through one array
+        same = next((i for i, leaf in enumerate(leaves) if leaf is value or data is (
+            leaf._data if isinstance(leaf, Tensor) else leaf)), -1) if leaves else -1
         leaves.append(value)
-        key.append(("T", value._data.shape, value._data.dtype.str, value._requires_grad))
+        key.append(("T", data.shape, data.dtype.str, value._requires_grad, same))
     elif isinstance(value, np.ndarray):
+        same = next((i for i, leaf in enumerate(leaves) if value is (
+            leaf._data if isinstance(leaf, Tensor) else leaf)), -1) if leaves else -1
         leaves.append(value)
-        key.append(("A", value.shape, value.dtype.str))
+        key.append(("A", value.shape, value.dtype.str, same))
     elif value is None or type(value) in (bool, int, float, str):
         key.append((type(value).__name__, value))
     elif isinstance(value, (tuple, list)):

@@ -218,3 +218,15 @@ def test_anomaly_detection_runs_eagerly() -> None:
     with tg.detect_anomaly():
         assert fast(_x(3)).item() == (_x(3) * 2.0).sum().item()
     assert fast.traces == 0
+
+
+def test_the_same_tensor_passed_twice_is_a_signature_of_its_own() -> None:
+    def f(a: Any, b: Any) -> Any:
+        return (a * 2.0 + b).sum()
+
+    fast = tg.compile(f)
+    x, y = _x(3, seed=1), _x(3, seed=2)
+    assert fast(x, x).item() == f(x, x).item()
+    assert fast(x, y).item() == f(x, y).item()
+    assert fast(y, y).item() == f(y, y).item()
+    assert (fast.traces, fast.replays) == (2, 1)
