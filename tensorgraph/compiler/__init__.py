@@ -124,6 +124,7 @@ class _Plan:
             prologue.append(f"s{slot} = {writer.const(t)}._data")
         template = self._outputs(tracer, result, writer)
         held = _storages(tracer.values, tracer.pinned)
+        scratch: dict[Any, np.ndarray] = {}  # the kernels' temporaries (see _kernels)
         for step in tracer.steps:
             out = step.outs
             value = tracer.values.get(out) if isinstance(out, int) else None
@@ -132,10 +133,10 @@ class _Plan:
             elif use_buffers and out is not None:
                 if isinstance(out, tuple):
                     value = tuple(tracer.values[o] for o in out)
-                kernel = kernel_for(step.fn, step.args, value)
+                kernel = kernel_for(step.fn, step.args, value, scratch)
                 if kernel is not None and not _storages(
                         dict(enumerate(kernel.owned(value))), {0, 1}) & held:
-                    step.fn = kernel
+                    step.fn, step.into = kernel, "into"
         buffers = plan_buffers(tracer.steps, tracer.values, tracer.pinned) if use_buffers else []
         self.buffers = [np.empty(shape, dtype) for shape, dtype in buffers]
         writer.namespace["_wrap"] = _wrap

@@ -47,7 +47,11 @@ class Step:
     args: tuple[Any, ...]
     kwargs: dict[str, Any] = field(default_factory=dict)
     outs: int | tuple[int, ...] | None = None
-    #: filled by plan_buffers: the index of the buffer the step writes into (out=)
+    #: the keyword through which ``fn`` accepts a buffer for its result (``"out"`` for a
+    #: ufunc, ``"into"`` for a replay kernel), and which output it is (for tuple results)
+    into: str | None = None
+    into_index: int = 0
+    #: filled by plan_buffers: the index of the buffer the step writes into
     buffer: int | None = None
 
 
@@ -127,9 +131,13 @@ def plan_buffers(steps: list[Step], values: dict[int, Any], pinned: set[int]
     release_at: dict[int, list[int]] = {}  # step index -> buffers free after it
     for n, step in enumerate(steps):
         out = step.outs
+        if step.into is None and step.fn in BUFFERABLE and not step.kwargs:
+            step.into = "out"
+        if isinstance(out, tuple) and step.into is not None:
+            out = out[step.into_index]
         value = values.get(out) if isinstance(out, int) else None
-        if (step.fn in BUFFERABLE and isinstance(value, np.ndarray) and value.ndim
-                and value.base is None and id(value) not in held and not step.kwargs):
+        if (step.into is not None and isinstance(value, np.ndarray) and value.ndim
+                and value.base is None and id(value) not in held):
             key = (value.shape, value.dtype.str)
             reads = {r for s in step_reads(step) for r in roots.get(s, ())}
             busy = {holder[r] for r in reads if r in holder}
@@ -202,7 +210,7 @@ def generate(
         parts = [writer.expr(a) for a in step.args]
         parts += [f"{k}={writer.expr(v)}" for k, v in step.kwargs.items()]
         if step.buffer is not None:
-            parts.append(f"out=buffers[{step.buffer}]")
+            parts.append(f"{step.into}=buffers[{step.buffer}]")
         call = f"{fn}({', '.join(parts)})"
         outs = _outs(step)
         if not outs:
