@@ -224,7 +224,10 @@ class CompiledFunction:
 
         def backward(root: Tensor, grad: Any = None, retain_graph: bool | None = None,
                      create_graph: bool = False) -> None:
-            traced_backward(tracer, original, root, grad, retain_graph, create_graph)
+            if tracer.mine():
+                traced_backward(tracer, original, root, grad, retain_graph, create_graph)
+            else:  # another thread, meanwhile: not part of the trace
+                original(root, grad, retain_graph, create_graph)
 
         with Patches(tracer, backward):
             for leaf in leaves:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -73,6 +74,8 @@ class Tracer:
         self.constants: set[int] = set()  # slots whose value is a constant of the plan
         self.pinned: set[int] = set()  # slots that outlive the replay (grads, outputs)
         self.grads: set[int] = set()  # ids of the .grad tensors the traced backward set
+        #: the thread that traces: what other threads do meanwhile is not recorded
+        self.thread = threading.get_ident()
         self.depth = 0  # > 0 while tracer-internal code runs (no escapes flagged)
 
     # ------------------------------------------------------------------ slots
@@ -96,9 +99,13 @@ class Tracer:
         ds = self.new_slot(t._data)
         return ts, ds
 
+    def mine(self) -> bool:
+        """Whether the calling thread is the one tracing."""
+        return threading.get_ident() == self.thread
+
     def flag(self, reason: str) -> None:
         """Record an escape (the first one wins: it is the one the user fixes first)."""
-        if self.escape is None:
+        if self.escape is None and self.mine():
             self.escape = f"{reason} at {user_site()}"
 
     # ------------------------------------------------------------------ resolving values
@@ -154,6 +161,8 @@ class Tracer:
     def record_op(self, op: Any, given: tuple[Any, ...], arrays: list[Any],
                   params: dict[str, Any], out: Any, ctx: Any, result: Tensor) -> None:
         """Called by ``autograd.apply`` after it ran ``op`` (see the module docstring)."""
+        if not self.mine():
+            return
         self.depth += 1
         try:
             where = f"op {op.name!r}"
@@ -235,26 +244,28 @@ class Tracer:
 
     # ------------------------------------------------------------------ the module hooks
     def note_module(self, module: Module) -> None:
-        self.guard(module, "training")
+        if self.mine():
+            self.guard(module, "training")
 
     def dropout(self, module: Any, x: Any) -> Any:
         """``nn.Dropout.forward`` (None: let the module run its own code)."""
         from ._modules import trace_dropout
 
-        return trace_dropout(self, module, x)
+        return trace_dropout(self, module, x) if self.mine() else None
 
     def batchnorm(self, module: Any, x: Any) -> Any:
         """``nn.BatchNorm1d.forward`` (None: let the module run its own code)."""
         from ._modules import trace_batchnorm
 
-        return trace_batchnorm(self, module, x)
+        return trace_batchnorm(self, module, x) if self.mine() else None
 
     def host(self, owner: Any, method: str, args: tuple[Any, ...]) -> None:
         """``owner.<method>(*args)`` of an optimizer or a scheduler is about to run: record
         it as one step that calls the same method again at each replay."""
         from ._modules import trace_optimizer
 
-        trace_optimizer(self, owner, method, args)
+        if self.mine():
+            trace_optimizer(self, owner, method, args)
 
 
 def _set_grad(t: Tensor, value: Any) -> None:
@@ -269,7 +280,7 @@ def _astype(a: Any, dtype: Any) -> Any:
 def _escaping(name: str, original: Callable[..., Any], library_ok: bool) -> Callable[..., Any]:
     def patched(self: Tensor, *args: Any, **kwargs: Any) -> Any:
         tracer = autograd._tracer
-        if tracer is not None and tracer.depth == 0:
+        if tracer is not None and tracer.depth == 0 and tracer.mine():
             if library_ok and _called_from_package():
                 value = original(self, *args, **kwargs)
                 slot = tracer.known.get(id(self._data))
@@ -311,7 +322,7 @@ class Patches:
         data_prop = Tensor.__dict__["data"]
 
         def data_get(t: Tensor) -> np.ndarray:
-            if tracer.depth == 0 and not _called_from_package():
+            if tracer.depth == 0 and tracer.mine() and not _called_from_package():
                 tracer.flag("Tensor.data reads a tensor's array, which a plan cannot replay")
             value: np.ndarray = data_prop.fget(t)
             slot = tracer.known.get(id(t._data))
@@ -325,7 +336,7 @@ class Patches:
 
         def grad_set(t: Tensor, value: Any) -> None:
             # a gradient reset inside the function (``x.grad = None``) is replayed
-            if tracer.depth == 0:
+            if tracer.depth == 0 and tracer.mine():
                 if value is not None and id(value) in tracer.created:
                     tracer.flag("a .grad set to a tensor made inside the function")
                 tracer.depth += 1

@@ -230,3 +230,37 @@ def test_the_same_tensor_passed_twice_is_a_signature_of_its_own() -> None:
     assert fast(x, y).item() == f(x, y).item()
     assert fast(y, y).item() == f(y, y).item()
     assert (fast.traces, fast.replays) == (2, 1)
+
+
+def test_what_another_thread_does_during_a_trace_is_not_recorded() -> None:
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+    other: list[float] = []
+
+    def elsewhere() -> None:
+        started.wait()
+        w = tg.tensor([1.0, 2.0], requires_grad=True)
+        loss = (w * w).sum()
+        loss.backward()
+        other.append(float(w.grad.numpy().sum()))
+        release.set()
+
+    def step(x: Any) -> Any:
+        started.set()
+        release.wait(10)  # the other thread computes while this trace runs
+        return (x * 3.0).sum()
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    fast = tg.compile(step)
+    first = fast(_x(2))
+    thread.join()
+    assert other == [6.0]
+    started.set()
+    release.set()
+    assert fast(_x(2, seed=1)).item() == (_x(2, seed=1) * 3.0).sum().item()
+    assert first.item() == (_x(2) * 3.0).sum().item()
+    (plans,) = fast._plans.values()
+    assert isinstance(plans, list) and plans[0].n_steps == 2  # multiply and sum, nothing else
+    assert (fast.traces, fast.replays) == (1, 1)
