@@ -294,6 +294,10 @@ def _escaping(name: str, original: Callable[..., Any], library_ok: bool) -> Call
     return patched
 
 
+#: what the tracer wraps in tensorgraph.autograd while it traces (see Patches)
+_ENGINE_NAMES = ("_new_tensor", "_saved_param", "run_backward", "_seed_gradient",
+                 "_check_versions", "_modes")
+
 _ESCAPES = {
     "item": False, "tolist": False, "__bool__": False, "__float__": False, "__int__": False,
     "numpy": True, "__array__": False, "argmax": False, "argmin": False,
@@ -317,6 +321,11 @@ class Patches:
 
     def __enter__(self) -> Tracer:
         tracer = self.tracer
+        missing = [n for n in _ENGINE_NAMES if not hasattr(autograd, n)]
+        if missing:  # the engine changed under the tracer: trace nothing, run eagerly
+            tracer.flag(f"tg.compile cannot hook tensorgraph.autograd.{missing[0]} (the engine "
+                        f"changed; please report it)")
+            return tracer
         for name, library_ok in _ESCAPES.items():
             self._set(Tensor, name, _escaping(name, getattr(Tensor, name), library_ok))
         data_prop = Tensor.__dict__["data"]

@@ -264,3 +264,12 @@ def test_what_another_thread_does_during_a_trace_is_not_recorded() -> None:
     (plans,) = fast._plans.values()
     assert isinstance(plans, list) and plans[0].n_steps == 2  # multiply and sum, nothing else
     assert (fast.traces, fast.replays) == (1, 1)
+
+
+def test_an_engine_without_the_hooked_names_runs_eagerly(monkeypatch: Any) -> None:
+    monkeypatch.delattr(tg.autograd, "_saved_param")
+    fast = tg.compile(lambda x: (x * 3.0).sum())
+    with pytest.warns(CompileWarning, match="_saved_param"):
+        assert fast(_x(2)).item() == (_x(2) * 3.0).sum().item()
+    assert fast(_x(2)).item() == (_x(2) * 3.0).sum().item()
+    assert fast.eager_calls == 1 and tg.autograd._tracer is None
