@@ -153,12 +153,12 @@ __version__ = "0.1.0"
 __all__ = [
     "REGISTRY", "Tensor", "abs", "add", "arange", "arccos", "arccosh", "arcsin", "arcsinh",
     "arctan", "arctan2", "arctanh", "array_split", "astype", "broadcast_to", "cbrt", "ceil",
-    "checkpoint", "clip", "concatenate", "cos", "cosh", "default_dtype", "detect_anomaly",
-    "divide", "elementwise_grad", "enable_grad", "errors", "exp", "exp2", "expand_dims",
-    "expm1", "eye", "flatten", "floor", "fmax", "fmin", "fmod", "full", "full_like",
-    "get_default_dtype", "getitem", "grad", "gradients", "hessian", "hvp", "hypot",
-    "is_grad_enabled", "jacobian", "jvp", "leaky_relu", "log", "log1p", "log2", "log10",
-    "log_softmax", "logaddexp", "logaddexp2", "logsumexp", "manual_seed", "matmul", "max",
+    "checkpoint", "clip", "compile", "concatenate", "cos", "cosh", "default_dtype",
+    "detect_anomaly", "divide", "elementwise_grad", "enable_grad", "errors", "exp", "exp2",
+    "expand_dims", "expm1", "eye", "flatten", "floor", "fmax", "fmin", "fmod", "full",
+    "full_like", "get_default_dtype", "getitem", "grad", "gradients", "hessian", "hvp",
+    "hypot", "is_grad_enabled", "jacobian", "jvp", "leaky_relu", "log", "log1p", "log2",
+    "log10", "log_softmax", "logaddexp", "logaddexp2", "logsumexp", "manual_seed", "matmul", "max",
     "maximum", "mean", "min", "minimum", "multiply", "negative", "no_grad", "ones", "ones_like",
     "pad", "permute", "power", "prod", "rand", "randn", "reciprocal", "relu", "remainder",
     "reshape", "round", "set_default_dtype", "set_grad_enabled", "setitem", "sigmoid", "sign",
@@ -173,6 +173,7 @@ from . import data as data  # data sets and loaders; training: fit, callbacks; s
 from . import nn as nn
 from . import optim as optim  # optimizers and schedulers: tg.optim
 from . import training as training
+from .compiler import compile as compile  # tg.compile(fn): trace once, replay (docs/compile.md)
 from .serialization import load as load
 from .serialization import load_model as load_model
 from .serialization import save as save

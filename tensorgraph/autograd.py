@@ -291,6 +291,11 @@ class Node:
         self.ctx = None
 
 
+#: the tracer of tg.compile while it traces a function (None otherwise): apply reports each
+#: op to it, and the modules that compute outside the graph (Dropout, BatchNorm1d, the
+#: optimizers) hand their work to it; see tensorgraph/compiler
+_tracer: Any = None
+
 #: placeholder counter of a node whose output tensor is not made yet (never bumped)
 _NO_VC: list[int] = [0, 0]
 
@@ -521,6 +526,8 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
     if node is not None:
         node.out_vc = result._vc
         node.out_v0 = result._vc[0]
+    if _tracer is not None:  # tg.compile is tracing: it records the call (compiler/_tracer.py)
+        _tracer.record_op(op, given, arrays, params, out, ctx, result)
     return result
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
+from .. import autograd
 from ..dtypes import get_default_dtype
 from ..errors import DomainError, DTypeError
 from ..tensor import Tensor
@@ -105,6 +106,10 @@ class BatchNorm1d(Module):
                 buffer._bump_version()
 
     def forward(self, x: Any) -> Any:
+        if autograd._tracer is not None:  # tg.compile: the statistics become plan steps
+            y = autograd._tracer.batchnorm(self, x)
+            if y is not None:
+                return y
         momentum = 0.0 if self.momentum is None else self.momentum
         counting = self.training and self.track_running_stats
         counter: Tensor | None = self.num_batches_tracked if counting else None

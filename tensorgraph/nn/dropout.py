@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import autograd
 from . import functional as F
 from .init import GeneratorLike, get_generator
 from .module import Module
@@ -49,6 +50,10 @@ class Dropout(Module):
         self.generator = None if generator is None else get_generator(generator)
 
     def forward(self, x: Any) -> Any:
+        if autograd._tracer is not None:  # tg.compile: the mask draw becomes a plan step
+            y = autograd._tracer.dropout(self, x)
+            if y is not None:
+                return y
         return F.dropout(x, self.p, self.training, self.generator)
 
     def extra_repr(self) -> str:

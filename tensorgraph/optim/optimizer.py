@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import autograd
 from ..autograd import enable_grad
 from ..errors import DomainError, DTypeError, ShapeError
 from ..tensor import Tensor
@@ -186,6 +187,8 @@ class Optimizer:
             gradient and ``step()`` skips parameters that get none. ``False``: fill the
             existing gradient arrays with zeros in place (their buffers are reused).
         """
+        if autograd._tracer is not None:  # tg.compile: replayed as one plan step
+            autograd._tracer.host(self, "zero_grad", (set_to_none,))
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -211,6 +214,8 @@ class Optimizer:
             before the update).
         """
         loss = None
+        if autograd._tracer is not None:  # tg.compile: replayed as one plan step
+            autograd._tracer.host(self, "step", (closure,))
         if closure is not None:
             with enable_grad():
                 loss = closure()

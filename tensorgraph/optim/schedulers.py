@@ -17,6 +17,7 @@ from typing import Any, SupportsFloat
 
 import numpy as np
 
+from .. import autograd
 from ..errors import DomainError, DTypeError
 from .optimizer import Optimizer, check_hparam
 
@@ -89,6 +90,8 @@ class LRScheduler:
 
     def step(self) -> None:
         """Advance one epoch and write the new learning rates into the optimizer."""
+        if autograd._tracer is not None:  # tg.compile: replayed as one plan step
+            autograd._tracer.host(self, "step", ())
         self._step_count += 1
         self.last_epoch += 1
         values = self.get_lr()
@@ -290,6 +293,8 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics: SupportsFloat) -> None:  # type: ignore[override]
         """Record this epoch's metric and reduce the learning rates if it has plateaued."""
+        if autograd._tracer is not None:  # a Python value decides: a plan cannot replay it
+            autograd._tracer.flag("ReduceLROnPlateau.step inside a compiled function")
         current = float(metrics)
         self.last_epoch += 1
         if self.is_better(current, self.best):

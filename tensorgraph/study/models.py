@@ -62,6 +62,8 @@ class ModelSpec:
     epochs: int | None = None
     batch_size: int | None = None
     patience: int | None = None
+    #: train through tg.compile (the same numbers, faster steps; docs/compile.md)
+    compile: bool = False
 
     def __post_init__(self) -> None:
         check_spec(self)
@@ -83,7 +85,7 @@ def check_spec(spec: ModelSpec) -> None:
         raise DomainError(f"a model needs a non-empty name, got {name!r}")
     if not (isinstance(spec.label, str) and spec.label.strip()):
         raise _fail(name, f"label must be a non-empty string, got {spec.label!r}")
-    for flag in ("full_batch", "batch_norm"):
+    for flag in ("full_batch", "batch_norm", "compile"):
         if not isinstance(getattr(spec, flag), bool):
             raise _fail(name, f"{flag} must be True or False, got {getattr(spec, flag)!r}")
     if spec.optimizer not in OPTIMIZERS:
@@ -211,9 +213,10 @@ def make_loss(model: nn.Module, spec: ModelSpec, n_classes: int) -> Callable[[An
 
     def cost(output: Any, target: Any) -> Any:
         if n_classes == 2:
-            labels = target.numpy() if isinstance(target, Tensor) else np.asarray(target)
+            # tensor ops (not numpy on the labels' array), so that tg.compile can trace it
+            labels = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
             value = nn.functional.binary_cross_entropy_with_logits(
-                output, Tensor(labels.reshape(-1, 1).astype(output.dtype))
+                output, labels.reshape(-1, 1).astype(output.dtype)
             )
         else:
             value = nn.functional.cross_entropy(output, target)

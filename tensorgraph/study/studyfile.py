@@ -29,7 +29,7 @@
     betas = [0.9, 0.99]
     hidden = [128]
     l2 = 0.1           # also: dropout, batch_norm, momentum, full_batch, epochs,
-                       # batch_size, patience
+                       # batch_size, patience, compile (true: train through tg.compile)
 
 Without ``[[models]]`` the study runs the nine models of the default series. Read with
 :mod:`tomllib` (Python 3.11+), or with ``tomli`` on Python 3.10 (the ``toml`` extra).
@@ -62,7 +62,8 @@ _SETTING_TYPES = {"folds": "int", "repeats": "int", "seeds": "int", "seed": "int
 _MODEL_TYPES = {"name": "str", "label": "str", "optimizer": "str", "lr": "number",
                 "full_batch": "bool", "l2": "number", "dropout": "number",
                 "batch_norm": "bool", "momentum": "number", "betas": "pair",
-                "hidden": "widths", "epochs": "int", "batch_size": "int", "patience": "int"}
+                "hidden": "widths", "epochs": "int", "batch_size": "int", "patience": "int",
+                "compile": "bool"}
 _EXPECTED = {"int": "an integer", "str": "a non-empty string", "number": "a number",
              "bool": "true or false (a TOML boolean, not quoted)",
              "widths": "a non-empty array of positive integers, e.g. [64, 32]",

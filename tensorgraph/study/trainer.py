@@ -88,5 +88,6 @@ def train_model(
         callbacks=callbacks,
         progress=progress,
         description=description or spec.label,
+        compile=spec.compile,
     )
     return Trained(model=model, loss=loss, history=history)

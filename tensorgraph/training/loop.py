@@ -163,6 +163,7 @@ def fit(
     progress: bool = True,
     shuffle: bool = True,
     description: str | None = None,
+    compile: bool = False,
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train``.
 
@@ -206,6 +207,11 @@ def fit(
         Reshuffle the training data every epoch (arrays and Datasets only).
     description : str, optional
         A label for the progress display.
+    compile : bool
+        Run each training batch through a step traced once per batch shape with
+        :func:`tensorgraph.compile` (zero_grad, forward, loss, backward, step replayed without
+        a graph; the same numbers as eagerly). A model or loss the trace cannot replay runs
+        eagerly with one warning. See ``docs/compile.md``.
 
     Returns
     -------
@@ -230,6 +236,7 @@ def fit(
     for callback in callback_list:
         callback.set_state(state)
     was_training = bool(getattr(model, "training", True))
+    step = _compiled_step(model, loss, optimizer) if compile else None
     bar = _Progress(progress, epochs, description)
     finished = False
     try:
@@ -241,7 +248,7 @@ def fit(
             for callback in callback_list:
                 callback.on_epoch_begin(epoch)
             logs, finished = _train_epoch(
-                model, loss, optimizer, train_loader, metric_list, callback_list, state
+                model, loss, optimizer, train_loader, metric_list, callback_list, state, step
             )
             if finished and validation is not None:
                 scores = evaluate(model, loss, validation, metrics=metric_list)
@@ -285,6 +292,21 @@ def _end_callbacks(callbacks: Sequence[Callback], logs: dict[str, float], failed
         raise first
 
 
+def _compiled_step(model: Any, loss: LossFn, optimizer: Any) -> Any:
+    """One training step (what :func:`_train_epoch` does per batch) under tg.compile."""
+    from ..compiler import compile as compile_step
+
+    def step(x: Any, y: Any) -> tuple[Any, Any]:
+        optimizer.zero_grad()
+        output = model(x)
+        value = loss(output, y)
+        value.backward()
+        optimizer.step()
+        return value, output
+
+    return compile_step(step)
+
+
 def _train_epoch(
     model: Any,
     loss: LossFn,
@@ -293,6 +315,7 @@ def _train_epoch(
     metrics: Sequence[Metric],
     callbacks: Sequence[Callback],
     state: FitState,
+    step: Any = None,
 ) -> tuple[dict[str, float], bool]:
     """One pass over the training data; returns the epoch's logs and whether it finished."""
     model.train()
@@ -308,14 +331,17 @@ def _train_epoch(
         first = batch == 0 and state.epoch == 0
         if first:
             _check_dtype(model, x, "fit")
-        optimizer.zero_grad()
-        output = model(x)
-        if first:
-            for metric in metrics:  # a metric that cannot read these outputs fails now
-                metric.check(output._data, y._data)
-        value = loss(output, y)
-        value.backward()
-        optimizer.step()
+        if step is not None and not first:
+            value, output = step(x, y)
+        else:  # the first batch runs eagerly: its checks fail before anything is traced
+            optimizer.zero_grad()
+            output = model(x)
+            if first:
+                for metric in metrics:  # a metric that cannot read these outputs fails now
+                    metric.check(output._data, y._data)
+            value = loss(output, y)
+            value.backward()
+            optimizer.step()
         number = float(value.item())
         total += number * len(x)
         count += len(x)
