@@ -30,6 +30,8 @@ from .. import autograd
 from ..tensor import Tensor
 from ._backward import traced_backward
 from ._kernels import kernel_for
+from ._modules import _optimizer_call
+from ._optim import fused_optimizer_step
 from ._plan import _roots, generate, new_writer, plan_buffers
 from ._tracer import Patches, Tracer
 
@@ -130,6 +132,8 @@ class _Plan:
             value = tracer.values.get(out) if isinstance(out, int) else None
             if isinstance(value, np.ndarray) and value.ndim == 0:
                 step.fn = _zero_d(step.fn)
+            elif use_buffers and step.fn is _optimizer_call:
+                step.fn = fused_optimizer_step(step.fn, step.args) or step.fn
             elif use_buffers and out is not None:
                 if isinstance(out, tuple):
                     value = tuple(tracer.values[o] for o in out)
