@@ -33,7 +33,7 @@ from ._kernels import kernel_for
 from ._modules import _optimizer_call
 from ._optim import fused_optimizer_step
 from ._plan import _roots, generate, new_writer, plan_buffers
-from ._tracer import Patches, Tracer
+from ._tracer import Patches, Tracer, numpy_scalar
 
 __all__ = ["CompileWarning", "CompiledFunction", "compile"]
 
@@ -112,7 +112,8 @@ class _Plan:
         self.guards = tracer.guards
         self.state = [(t, arr) for t, arr, _ in tracer.state.values()]
         constants = {id(tracer.values[s]) for s in tracer.constants}
-        traced = {id(v) for v in tracer.values.values() if isinstance(v, np.ndarray)}
+        traced = {id(v) for v in tracer.values.values()
+                  if isinstance(v, np.ndarray) or numpy_scalar(v)}
         writer = new_writer((traced | set(tracer.param_copies)) - constants)
         prologue: list[str] = []
         for i, leaf in enumerate(leaves):

@@ -169,7 +169,7 @@ class _Writer:
     def const(self, value: Any) -> str:
         if value is None or type(value) in (bool, int, str):
             return repr(value)
-        if isinstance(value, np.ndarray) and id(value) in self.traced:
+        if isinstance(value, (np.ndarray, np.generic)) and id(value) in self.traced:
             raise AssertionError("tg.compile: a traced array would be replayed as a constant")
         name = self._ids.get(id(value))
         if name is None:

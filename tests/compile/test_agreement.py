@@ -329,3 +329,25 @@ def test_a_gradient_reset_inside_the_function_is_replayed() -> None:
         grads.append((x.grad.numpy().copy(), y.grad.numpy().copy()))
     for a, b in zip(*grads):
         np.testing.assert_array_equal(a, b)
+
+
+def test_numpy_scalar_gradients_are_replayed_not_baked_in() -> None:
+    """A VJP of 0-d operands returns a numpy scalar (``grad * s``): the plan must compute
+    it again from the new input at each replay, not keep the trace's value as a constant."""
+    w = tg.tensor(np.ones(3), requires_grad=True)
+
+    def step(x: Any, s: Any) -> Any:
+        w.grad = None
+        loss = (w * x).sum() * s
+        loss.backward()
+        return loss
+
+    compiled = tg.compile(step)
+    x = tg.tensor(np.arange(3.0))
+    for scale in (1.0, 2.0, -3.5):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", CompileWarning)
+            compiled(x, tg.tensor(np.array(scale)))
+        assert w.grad is not None
+        np.testing.assert_array_equal(w.grad.numpy(), scale * np.arange(3.0))
+    assert compiled.replays == 2
