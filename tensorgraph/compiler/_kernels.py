@@ -78,6 +78,35 @@ class _MatmulGradWeight(_Kernel):
         return np.matmul(grad, weight, out=self.result(into))
 
 
+class _LinearGradWeight(_Kernel):
+    """``Linear.vjp_1``: ``grad.T @ x`` over the flattened batch axes."""
+
+    def __call__(self, grad: Any, out: Any, x: Any, weight: Any, bias: Any = None, *,
+                 into: Any = None) -> Any:
+        n_out, n_in = weight.shape
+        batch = int(np.prod(x.shape[:-1]))
+        return np.matmul(grad.reshape(batch, n_out).T, x.reshape(batch, n_in),
+                         out=self.result(into))
+
+
+class _SumOfSquaresVjp(_Kernel):
+    """``SumOfSquares.vjp_0``: ``(grad * 2) * x``."""
+
+    def __call__(self, grad: Any, out: Any, x: Any, *, into: Any = None) -> Any:
+        return np.multiply(grad * 2, x, out=self.result(into))
+
+
+class _BatchStats(_Kernel):
+    """``compiler._modules.batch_stats`` with the centred values in a scratch array."""
+
+    def __call__(self, data: Any, axis: tuple[int, ...], *, into: Any = None) -> Any:
+        batch_mean = data.mean(axis=axis, keepdims=True)
+        centred = np.subtract(data, batch_mean, out=self.buf("centred", data.shape,
+                                                              data.dtype))
+        centred *= centred
+        return batch_mean, centred.mean(axis=axis, keepdims=True)
+
+
 class _ReluVjp(_Kernel):
     """``grad * (x > 0)``."""
 
@@ -161,6 +190,8 @@ def _is_batchnorm_vjp(args: tuple[Any, ...]) -> bool:
 _TABLE: dict[Any, tuple[type[_Kernel], Callable[[tuple[Any, ...]], bool]]] = {
     nn_ops.Linear.forward: (_LinearForward, lambda a: True),
     nn_ops.Linear.vjp_0: (_MatmulGradWeight, lambda a: True),
+    nn_ops.Linear.vjp_1: (_LinearGradWeight, lambda a: True),
+    nn_ops.SumOfSquares.vjp_0: (_SumOfSquaresVjp, lambda a: True),
     elementwise.Relu.vjp_0: (_ReluVjp, lambda a: True),
     elementwise.Multiply.vjp_0: (_MultiplyVjp0, lambda a: True),
     elementwise.Multiply.vjp_1: (_MultiplyVjp1, lambda a: True),
@@ -172,13 +203,15 @@ def kernel_for(fn: Any, args: tuple[Any, ...], value: Any, scratch: dict[Any, np
                ) -> Any:
     """A kernel for a step calling ``fn`` whose trace result was ``value`` (None: none)."""
     from ._backward import _vjp_all
-    from ._modules import dropout_mask
+    from ._modules import batch_stats, dropout_mask
 
     first = value[0] if isinstance(value, tuple) else value
     if not isinstance(first, np.ndarray) or first.ndim == 0 or first.dtype.kind != "f":
         return None
     if fn is dropout_mask:
         return _DropoutMask(first.shape, first.dtype, scratch)
+    if fn is batch_stats:
+        return _BatchStats(first.shape, first.dtype, scratch)
     if fn is _vjp_all and _is_batchnorm_vjp(args):
         return _BatchNormVjp(first.shape, first.dtype, scratch)
     entry = _TABLE.get(fn)
