@@ -9,7 +9,6 @@ backward pass.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -128,7 +127,8 @@ class ScatterAdd(Op):
 
     name = "scatter_add"
     array_params = frozenset({"index"})
-    domain = Domain(nargs=2, shapes=_scatter_shapes, params=_scatter_params, min_rank=2)
+    domain = Domain(nargs=2, shapes=_scatter_shapes, params=_scatter_params, min_rank=2,
+                    edges=(0.0,))
 
     @staticmethod
     def forward(a: Any, values: Any, index: Any = ()) -> Any:
@@ -159,11 +159,17 @@ def _scatter_into_zeros(x: Any, index: Any, shape: tuple[int, ...]) -> Any:
     Tensors alike."""
     from ..tensor import Tensor
 
-    # a read-only zero view: the forward's copy is the only full-size allocation
-    zeros = np.broadcast_to(np.zeros((), dtype=x.dtype), shape)
     if isinstance(x, Tensor):
+        # a read-only zero view: the forward's copy is the only full-size allocation
+        zeros = np.broadcast_to(np.zeros((), dtype=x.dtype), shape)
         return ScatterAdd.apply(zeros, x, index=index)
-    return ScatterAdd.forward(zeros, x, index=index)
+    # an ordinary backward: calloc'd zeros and a plain write where no index can repeat
+    result = np.zeros(shape, dtype=x.dtype)
+    if _is_basic(index):
+        result[index] = x
+    else:
+        np.add.at(result, index, x)
+    return result
 
 
 def scatter_add(a: Any, index: Any, values: Any, axis: int | None = None) -> Tensor:
@@ -312,7 +318,17 @@ _KINDS = (None, "quicksort", "mergesort", "heapsort", "stable")
 
 
 def _stable_argsort(x: Any, axis: int) -> np.ndarray:
-    return np.argsort(np.asarray(getattr(x, "_data", x)), axis=axis, kind="stable")
+    """The permutation a stable sort applies along ``axis`` (ties keep their order)."""
+    data = np.asarray(getattr(x, "_data", x))
+    # numpy's default sort is several times faster than its stable one, and gives the same
+    # permutation when nothing ties; a tie (NaNs count as tied) takes the stable path
+    perm: np.ndarray = np.argsort(data, axis=axis)
+    ordered = np.take_along_axis(data, perm, axis)
+    n = data.shape[axis]
+    head, tail = ordered[_along(axis, slice(0, n - 1))], ordered[_along(axis, slice(1, n))]
+    if ((head == tail) | (np.isnan(head) & np.isnan(tail))).any():
+        perm = np.argsort(data, axis=axis, kind="stable")
+    return perm
 
 
 def _sort_params(shapes: Any) -> list[dict[str, Any]]:
@@ -335,27 +351,23 @@ class Sort(Op):
 
     name = "sort"
     array_params = frozenset()
-    saves_ctx = True
-    domain = Domain(distinct=True, min_rank=1, params=_sort_params)
+    domain = Domain(distinct=True, min_rank=1, params=_sort_params, edges=(0.0,))
 
     @staticmethod
     def forward(x: Any, axis: int = -1) -> Any:
-        perm = _stable_argsort(x, axis)
-        return np.take_along_axis(x, perm, axis), perm
-
-    @staticmethod
-    def reference(x: Any, axis: int = -1) -> Any:
         return np.sort(x, axis=axis)
 
-    @classmethod
-    def vjp(cls, grad: Any, out: Any, inputs: Sequence[Any], needs: Sequence[bool],
-            params: dict[str, Any], ctx: Any) -> list[Any]:
-        axis = params["axis"]
-        perm = _stable_argsort(inputs[0], axis) if ctx is None else ctx
+    reference = forward
+
+    @staticmethod
+    def vjp_0(grad: Any, out: Any, x: Any, axis: int = -1) -> Any:
+        # the permutation is recomputed here, not saved by the forward: a forward that no
+        # gradient follows then costs numpy's sort alone
+        perm = _stable_argsort(x, axis)
         inverse = np.empty_like(perm)
         np.put_along_axis(inverse, perm, np.arange(perm.shape[axis]).reshape(
             (-1,) + (1,) * (perm.ndim - axis - 1)), axis)
-        return [np.take_along_axis(grad, inverse, axis)]
+        return np.take_along_axis(grad, inverse, axis)
 
 
 def _check_kind(name: str, kind: Any, order: Any, stable: Any) -> None:

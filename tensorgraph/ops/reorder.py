@@ -54,7 +54,7 @@ class Flip(Op):
 
     name = "flip"
     array_params = frozenset()
-    domain = Domain(params=_flip_params)
+    domain = Domain(params=_flip_params, edges=(0.0,))
 
     @staticmethod
     def forward(x: Any, axis: tuple[int, ...] = ()) -> Any:
@@ -110,7 +110,7 @@ class Roll(Op):
 
     name = "roll"
     array_params = frozenset()
-    domain = Domain(params=_roll_params)
+    domain = Domain(params=_roll_params, edges=(0.0,))
 
     @staticmethod
     def forward(x: Any, shift: int | tuple[int, ...] = 0,
@@ -171,7 +171,7 @@ class Rot90(Op):
 
     name = "rot90"
     array_params = frozenset()
-    domain = Domain(min_rank=2, params=_rot90_params)
+    domain = Domain(min_rank=2, params=_rot90_params, edges=(0.0,))
 
     @staticmethod
     def forward(x: Any, k: int = 1, axes: tuple[int, int] = (0, 1)) -> Any:
@@ -224,7 +224,7 @@ class Repeat(Op):
 
     name = "repeat"
     array_params = frozenset()
-    domain = Domain(min_rank=1, params=_repeat_params)
+    domain = Domain(min_rank=1, params=_repeat_params, edges=(0.0,))
 
     @staticmethod
     def forward(x: Any, repeats: int | tuple[int, ...] = 1, axis: int = 0) -> Any:
@@ -294,7 +294,7 @@ class Tile(Op):
 
     name = "tile"
     array_params = frozenset()
-    domain = Domain(params=_tile_params)
+    domain = Domain(params=_tile_params, edges=(0.0,))
 
     @staticmethod
     def forward(x: Any, reps: tuple[int, ...] = ()) -> Any:

@@ -69,7 +69,7 @@ class Gradient(Op):
 
     name = "gradient"
     array_params = frozenset()
-    domain = Domain(shapes=_gradient_shapes, params=_gradient_params)
+    domain = Domain(shapes=_gradient_shapes, params=_gradient_params, edges=(0.0,))
 
     @staticmethod
     def forward(x: Any, axis: int = 0, spacing: float = 1.0, edge_order: int = 1) -> Any:
