@@ -20,6 +20,7 @@ from . import join as _join
 from . import nn_ops  # noqa: F401 - registers the fused nn ops
 from . import reorder as _reorder
 from . import shape as _shape
+from . import sorting as _sorting
 from . import stencil as _stencil
 from ._base import REGISTRY, Domain, Op, register
 from .assign import setitem
@@ -79,7 +80,7 @@ from .elementwise_math import (
     trunc,
 )  # fmt: skip
 from .fused import log_softmax, softmax
-from .indexing import argsort, getitem, scatter_add, sort, take, take_along_axis
+from .indexing import getitem, scatter_add, take, take_along_axis
 from .join import (
     array_split,
     column_stack,
@@ -113,6 +114,7 @@ from .shape import (
     swapaxes,
     transpose,
 )  # fmt: skip
+from .sorting import argsort, sort
 from .stencil import gradient
 
 __all__ = [
@@ -313,5 +315,5 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.argmax: _constant(np.argmax), np.argmin: _constant(np.argmin),
     np.round: _np_round, np.around: _np_round,
 }  # fmt: skip
-for _module in (_shape, _indexing, _join, _reorder, _stencil):
+for _module in (_shape, _indexing, _join, _reorder, _sorting, _stencil):
     FUNCTIONS.update(_module.FUNCTIONS)

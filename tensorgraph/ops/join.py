@@ -183,17 +183,32 @@ def _dims_split(name: str, x: Any, indices_or_sections: Any, axis: int, min_ndim
 
 
 def vsplit(ary: Any, indices_or_sections: int | Sequence[int]) -> list[Tensor]:
-    """Split along the first axis (``numpy.vsplit``; at least 2-d), as :func:`split`."""
+    """Split along the first axis (``numpy.vsplit``; at least 2-d), as :func:`split`.
+
+    >>> import tensorgraph as tg
+    >>> [p.shape for p in tg.vsplit(tg.ones((4, 2)), [1])]
+    [(1, 2), (3, 2)]
+    """
     return _dims_split("vsplit", ary, indices_or_sections, 0, 2)
 
 
 def hsplit(ary: Any, indices_or_sections: int | Sequence[int]) -> list[Tensor]:
-    """Split along the second axis (the first for a 1-d tensor), as ``numpy.hsplit``."""
+    """Split along the second axis (the first for a 1-d tensor), as ``numpy.hsplit``.
+
+    >>> import tensorgraph as tg
+    >>> [p.shape for p in tg.hsplit(tg.ones((2, 4)), 2)]
+    [(2, 2), (2, 2)]
+    """
     return _dims_split("hsplit", ary, indices_or_sections, 1 if len(_shape(ary)) > 1 else 0, 1)
 
 
 def dsplit(ary: Any, indices_or_sections: int | Sequence[int]) -> list[Tensor]:
-    """Split along the third axis (``numpy.dsplit``; at least 3-d), as :func:`split`."""
+    """Split along the third axis (``numpy.dsplit``; at least 3-d), as :func:`split`.
+
+    >>> import tensorgraph as tg
+    >>> [p.shape for p in tg.dsplit(tg.ones((1, 2, 3)), 3)]
+    [(1, 2, 1), (1, 2, 1), (1, 2, 1)]
+    """
     return _dims_split("dsplit", ary, indices_or_sections, 2, 3)
 
 

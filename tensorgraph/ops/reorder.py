@@ -68,20 +68,38 @@ class Flip(Op):
 
 
 def flip(m: Any, axis: int | Sequence[int] | None = None) -> Tensor:
-    """Reverse ``m`` along ``axis`` (every axis for None), as ``numpy.flip``; see
-    :class:`Flip`."""
+    """Reverse ``m`` along ``axis`` (every axis for None, an int or a tuple), as
+    ``numpy.flip``; see :class:`Flip`.
+
+    >>> import tensorgraph as tg
+    >>> tg.flip(tg.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=1)
+    tensor([[2., 1.],
+            [4., 3.]], dtype=float32)
+    """
     return Flip.apply(m, axis=normalize_axis(axis, len(_shape(m)), "flip"))
 
 
 def fliplr(m: Any) -> Tensor:
-    """Reverse the columns (axis 1) of an at least 2-d tensor, as ``numpy.fliplr``."""
+    """Reverse the columns (axis 1) of an at least 2-d tensor, as ``numpy.fliplr``.
+
+    >>> import tensorgraph as tg
+    >>> tg.fliplr(tg.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    tensor([[2., 1.],
+            [4., 3.]], dtype=float32)
+    """
     if len(_shape(m)) < 2:
         raise ShapeError(f"fliplr: the input must be at least 2-d, got shape {_shape(m)}")
     return Flip.apply(m, axis=(1,))
 
 
 def flipud(m: Any) -> Tensor:
-    """Reverse the rows (axis 0) of an at least 1-d tensor, as ``numpy.flipud``."""
+    """Reverse the rows (axis 0) of an at least 1-d tensor, as ``numpy.flipud``.
+
+    >>> import tensorgraph as tg
+    >>> tg.flipud(tg.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    tensor([[3., 4.],
+            [1., 2.]], dtype=float32)
+    """
     if len(_shape(m)) < 1:
         raise ShapeError(f"flipud: the input must be at least 1-d, got shape {_shape(m)}")
     return Flip.apply(m, axis=(0,))
@@ -132,6 +150,11 @@ def roll(a: Any, shift: int | Sequence[int], axis: int | Sequence[int] | None = 
     ``shift`` and ``axis`` broadcast against each other; an axis named twice is rolled by
     the sum of its shifts. With ``axis=None`` the flattened tensor is rolled (by the sum of
     the shifts) and given back its shape.
+
+    >>> import tensorgraph as tg
+    >>> tg.roll(tg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), (1, -1), axis=(0, 1))
+    tensor([[5., 6., 4.],
+            [2., 3., 1.]], dtype=float32)
     """
     shifts = _ints(shift, "roll", "shift")
     ndim = len(_shape(a))
@@ -186,7 +209,12 @@ class Rot90(Op):
 
 def rot90(m: Any, k: int = 1, axes: Sequence[int] = (0, 1)) -> Tensor:
     """Rotate ``m`` by ``k`` quarter turns in the plane of ``axes``, as ``numpy.rot90``; see
-    :class:`Rot90`."""
+    :class:`Rot90`.
+
+    >>> import tensorgraph as tg
+    >>> tg.rot90(tg.ones((2, 3, 4)), -1, axes=(2, 0)).shape
+    (4, 3, 2)
+    """
     turns = as_index(k, "rot90", "k")
     pair = _ints(axes, "rot90", "axes")
     ndim = len(_shape(m))
@@ -250,6 +278,10 @@ def repeat(a: Any, repeats: int | Sequence[int], axis: int | None = None) -> Ten
 
     ``repeats`` is one non-negative int, or one per element along ``axis``. (This is
     numpy's ``repeat``; PyTorch's ``Tensor.repeat`` is :func:`tile`.)
+
+    >>> import tensorgraph as tg
+    >>> tg.repeat(tg.tensor([[1.0, 2.0]]), [2, 0], axis=1)
+    tensor([[1., 1.]], dtype=float32)
     """
     if getattr(repeats, "requires_grad", False):
         raise TypeError("repeat: repeats is a tensor that requires grad; counts carry no "
@@ -311,7 +343,13 @@ class Tile(Op):
 def tile(A: Any, reps: int | Sequence[int]) -> Tensor:
     """Tile ``A`` ``reps`` times, as ``numpy.tile`` (PyTorch's ``Tensor.repeat``/``tile``):
     a shorter ``reps`` is padded with leading 1s, a shorter ``A`` gets leading axes of
-    length 1. See :class:`Tile`."""
+    length 1. See :class:`Tile`.
+
+    >>> import tensorgraph as tg
+    >>> tg.tile(tg.tensor([1.0, 2.0]), (2, 1))
+    tensor([[1., 2.],
+            [1., 2.]], dtype=float32)
+    """
     counts = _ints(reps, "tile", "reps")
     if any(c < 0 for c in counts):
         raise DomainError(f"tile: reps must be non-negative, got {reps!r}")

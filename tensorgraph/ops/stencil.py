@@ -115,6 +115,19 @@ def gradient(f: Any, *varargs: Any, axis: int | Sequence[int] | None = None,
     -------
     Tensor or tuple of Tensor
         One tensor of ``f``'s shape per axis; a single one when one axis is asked for.
+
+    Raises
+    ------
+    ShapeError
+        An axis with fewer than ``edge_order + 1`` points.
+    DomainError
+        A coordinate array, a zero spacing or an ``edge_order`` other than 1 and 2.
+
+    >>> import tensorgraph as tg
+    >>> d0, d1 = tg.gradient(tg.tensor([[0.0, 1.0, 4.0], [2.0, 3.0, 6.0]]), 1.0, 0.5)
+    >>> d1  # along axis 1, spacing 0.5
+    tensor([[2., 4., 6.],
+            [2., 4., 6.]], dtype=float32)
     """
     shape = _shape(f)
     ndim = len(shape)
