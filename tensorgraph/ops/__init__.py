@@ -16,6 +16,7 @@ import numpy as np
 from ..broadcast import single_axis
 from ..tensor import Tensor
 from . import nn_ops  # noqa: F401 - registers the fused nn ops
+from . import conv, pooling  # noqa: F401 - registers convolution and pooling
 from ._base import REGISTRY, Domain, Op, register
 from .assign import setitem
 from .elementwise import (
