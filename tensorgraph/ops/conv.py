@@ -146,7 +146,8 @@ class _Conv(Op):
                 index = tuple(slice(p * s, p * s + d * (k - 1) + 1, d)
                               for p, s, d, k in zip(pos, stride, dilation, kernel))
                 patch = xp[(slice(None), channels, *index)]
-                y[(slice(None), oc, *pos)] = np.sum(patch * w[oc], axis=tuple(
+                target: tuple[Any, ...] = (slice(None), oc, *pos)
+                y[target] = np.sum(patch * w[oc], axis=tuple(
                     range(1, patch.ndim)))
         if b is not None:
             y = y + b.reshape((1, o) + (1,) * len(spatial))
@@ -190,10 +191,8 @@ def _conv_params(shapes: Sequence[tuple[int, ...]]) -> list[dict[str, Any]]:
     x, w = shapes[0], shapes[1]
     rank = len(x) - 2
     c, o, cg = x[1], w[0], w[1]
-    if cg:
-        groups = [c // cg]
-    else:  # no input channels: any group count dividing the outputs describes the case
-        groups = [g for g in (1, 2) if o % g == 0]
+    # no input channels: any group count dividing the outputs describes the case
+    groups = [c // cg] if cg else [g for g in (1, 2) if o % g == 0]
     ones, twos = (1,) * rank, (2,) * rank
     steps = [ones, twos] + ([(1, 2)] if rank == 2 else [])
     pads: list[Pairs] = [((0, 0),) * rank, ((1, 1),) * rank, ((0, 1),) * rank]

@@ -95,8 +95,10 @@ def _naive_pool(x: Any, kernel: tuple[int, int], stride: tuple[int, int], paddin
     sizes = [out_size(*a) for a in zip(x.shape[2:], kernel, stride, padding, dilation)]
     y = np.zeros((*x.shape[:2], *sizes), dtype=x.dtype)
     for pos in itertools.product(*(range(s) for s in sizes)):
-        window = xp[(..., *_window_slices(pos, kernel, stride, dilation))]
-        y[(..., *pos)] = reduce(window.reshape((*x.shape[:2], math.prod(window.shape[2:]))))
+        source: tuple[Any, ...] = (Ellipsis, *_window_slices(pos, kernel, stride, dilation))
+        target: tuple[Any, ...] = (Ellipsis, *pos)
+        window = xp[source]
+        y[target] = reduce(window.reshape((*x.shape[:2], math.prod(window.shape[2:]))))
     return y
 
 
@@ -224,7 +226,7 @@ class AvgPool2d(Op):
         divisor = np.asarray(_divisor(tuple(x.shape), kernel_size, stride, padding,
                                       count_include_pad, divisor_override, x.dtype),
                              dtype=x.dtype)
-        weights = np.broadcast_to(np.reciprocal(divisor).reshape(divisor.shape + (1, 1)),
+        weights = np.broadcast_to(np.reciprocal(divisor).reshape((*divisor.shape, 1, 1)),
                                   (*out.shape, *kernel_size))
         return _spread(grad, weights, tuple(x.shape), padding, stride, (1, 1))
 
