@@ -19,7 +19,6 @@ caller reshapes it for a matrix product.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -93,22 +92,23 @@ def windows(xp: Any, kernel: Sequence[int], stride: Sequence[int],
 
 def col2im(cols: Any, padded: Sequence[int], stride: Sequence[int],
            dilation: Sequence[int]) -> Any:
-    """The adjoint of :func:`windows`: ``cols`` ``(N, C, *O, *K)`` summed back into an array
-    of shape ``(N, C, *padded)``."""
+    """The adjoint of :func:`windows`: ``cols`` ``(N, C, *O, *K)`` (any strides: a transposed
+    view is read in place, never copied) summed back into an array ``(N, C, *padded)``."""
     rank = len(padded)
     n, c = cols.shape[:2]
     out, kernel = cols.shape[2:2 + rank], cols.shape[2 + rank:]
     shape = (n, c, *padded)
-    taps = _taps(kernel, stride, dilation, out)
-    flat = cols.reshape((n, c, *out, math.prod(kernel)))
+    offsets = itertools.product(*(range(k) for k in kernel))
+    taps = zip(offsets, _taps(kernel, stride, dilation, out))
     everything = (slice(None), slice(None))
     if not is_tensor(cols):
         result = np.zeros(shape, dtype=cols.dtype)
-        for i, index in enumerate(taps):
-            result[(*everything, *index)] += flat[..., i]
+        for offset, index in taps:
+            result[(*everything, *index)] += cols[(Ellipsis, *offset)]
         return result
     total: Any = None
-    for i, index in enumerate(taps):
-        placed = scatter_add(flat[..., i], index=(*everything, *index), shape=shape)
+    for offset, index in taps:
+        placed = scatter_add(cols[(Ellipsis, *offset)], index=(*everything, *index),
+                             shape=shape)
         total = placed if total is None else total + placed
     return total
