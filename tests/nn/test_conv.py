@@ -47,7 +47,7 @@ CONV1D = [
     ((2, 7), 3, 3, 1, "same", 2, 1, True),  # unbatched (C, L)
 ]
 # small cases also checked by the torch-free route, whatever is installed
-FALLBACK2D = [CONV2D[1], CONV2D[2], CONV2D[5]]
+FALLBACK2D = [((1, 2, 5, 4), 3, (3, 2), (2, 1), (1, 2), 1, 1, True), CONV2D[2], CONV2D[5]]
 FALLBACK1D = [CONV1D[1], CONV1D[2]]
 
 
