@@ -84,8 +84,7 @@ class _ConvNd(Module):
         channels = shape[-self.rank - 1]
         if channels != self.in_channels:
             raise ShapeError(f"{name}({self.extra_repr()}): expected input with "
-                             f"{self.in_channels} channels, got shape {shape} ({channels} "
-                             f"channels)")
+                             f"{self.in_channels} channels, got shape {shape}")
         try:
             return self._convolve(x)
         except ShapeError as err:  # the kernel does not fit: say which layer
