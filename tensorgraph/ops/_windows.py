@@ -28,7 +28,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ..tensor import Tensor
 from .shape import scatter_add, stack
 
-__all__ = ["Pairs", "col2im", "crop", "is_tensor", "out_size", "pad_spatial", "windows"]
+__all__ = [
+    "Pairs", "col2im", "crop", "is_tensor", "out_size", "pad_spatial", "tap_sum", "tap_views",
+    "windows",
+]
 
 Pairs = tuple[tuple[int, int], ...]
 
@@ -90,25 +93,45 @@ def windows(xp: Any, kernel: Sequence[int], stride: Sequence[int],
     return stack(taps, axis=-1).reshape((n, c, *out, *kernel))
 
 
+def tap_views(xp: Any, kernel: Sequence[int], stride: Sequence[int],
+              dilation: Sequence[int]) -> list[Any]:
+    """The windows of ``xp`` one kernel offset at a time: for each offset (row-major), the
+    strided slice ``(N, C, *O)`` of what that tap reads. Reducing over these with ufuncs
+    (``np.maximum``, ``+``) is much faster than reducing the 6-d view of :func:`windows`
+    over its last axes, which numpy does element by element."""
+    spatial = xp.shape[2:]
+    out = [out_size(p, k, s, (0, 0), d) for p, k, s, d in zip(spatial, kernel, stride, dilation)]
+    everything = (slice(None), slice(None))
+    return [xp[(*everything, *index)] for index in _taps(kernel, stride, dilation, out)]
+
+
+def tap_sum(values: Sequence[Any], padded: Sequence[int], kernel: Sequence[int],
+            stride: Sequence[int], dilation: Sequence[int]) -> Any:
+    """The adjoint of :func:`tap_views`: ``values[t]`` ``(N, C, *O)`` added back at the
+    positions tap ``t`` read, into an array ``(N, C, *padded)``."""
+    n, c = values[0].shape[:2]
+    out = values[0].shape[2:]
+    shape = (n, c, *padded)
+    everything = (slice(None), slice(None))
+    taps = _taps(kernel, stride, dilation, out)
+    if not is_tensor(*values):
+        result = np.zeros(shape, dtype=np.result_type(*values))
+        for value, index in zip(values, taps):
+            result[(*everything, *index)] += value
+        return result
+    total: Any = None
+    for value, index in zip(values, taps):
+        placed = scatter_add(value, index=(*everything, *index), shape=shape)
+        total = placed if total is None else total + placed
+    return total
+
+
 def col2im(cols: Any, padded: Sequence[int], stride: Sequence[int],
            dilation: Sequence[int]) -> Any:
     """The adjoint of :func:`windows`: ``cols`` ``(N, C, *O, *K)`` (any strides: a transposed
     view is read in place, never copied) summed back into an array ``(N, C, *padded)``."""
     rank = len(padded)
-    n, c = cols.shape[:2]
-    out, kernel = cols.shape[2:2 + rank], cols.shape[2 + rank:]
-    shape = (n, c, *padded)
+    kernel = cols.shape[2 + rank:]
     offsets = itertools.product(*(range(k) for k in kernel))
-    taps = zip(offsets, _taps(kernel, stride, dilation, out))
-    everything = (slice(None), slice(None))
-    if not is_tensor(cols):
-        result = np.zeros(shape, dtype=cols.dtype)
-        for offset, index in taps:
-            result[(*everything, *index)] += cols[(Ellipsis, *offset)]
-        return result
-    total: Any = None
-    for offset, index in taps:
-        placed = scatter_add(cols[(Ellipsis, *offset)], index=(*everything, *index),
-                             shape=shape)
-        total = placed if total is None else total + placed
-    return total
+    return tap_sum([cols[(Ellipsis, *offset)] for offset in offsets], padded, kernel, stride,
+                   dilation)

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._base import Domain, Op, register
-from ._windows import Pairs, col2im, crop, out_size, pad_spatial, windows
+from ._windows import Pairs, crop, out_size, pad_spatial, tap_sum, tap_views, windows
 
 __all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "MaxPool2d", "adaptive_matrix"]
 
@@ -102,13 +102,12 @@ def _naive_pool(x: Any, kernel: tuple[int, int], stride: tuple[int, int], paddin
     return y
 
 
-def _spread(grad: Any, weights: Any, x_shape: tuple[int, ...], padding: Pairs,
-            stride: tuple[int, int], dilation: tuple[int, int]) -> Any:
-    """``grad`` (N, C, oh, ow) times per-window ``weights`` (N, C, oh, ow, kh, kw), scattered
-    back to the input's positions (col2im) and cropped to its shape."""
-    cols = grad.reshape((*grad.shape, 1, 1)) * weights
+def _spread(values: Sequence[Any], x_shape: tuple[int, ...], kernel: tuple[int, int],
+            padding: Pairs, stride: tuple[int, int], dilation: tuple[int, int]) -> Any:
+    """The gradient of every tap (``(N, C, oh, ow)`` each) added back at the input positions
+    it read, and cropped to the input's shape."""
     padded = [n + lo + hi for n, (lo, hi) in zip(x_shape[2:], padding)]
-    return crop(col2im(cols, padded, stride, dilation), padding)
+    return crop(tap_sum(values, padded, kernel, stride, dilation), padding)
 
 
 @register
@@ -138,8 +137,11 @@ class MaxPool2d(Op):
     @staticmethod
     def forward(x: Any, kernel_size: tuple[int, int] = (1, 1), stride: tuple[int, int] = (1, 1),
                 padding: Pairs = ((0, 0), (0, 0)), dilation: tuple[int, int] = (1, 1)) -> Any:
-        xp = pad_spatial(x, padding, -np.inf)
-        return np.max(windows(xp, kernel_size, stride, dilation), axis=(-2, -1))
+        taps = tap_views(pad_spatial(x, padding, -np.inf), kernel_size, stride, dilation)
+        out = np.array(taps[0], copy=True)
+        for tap in taps[1:]:
+            np.maximum(out, tap, out=out)  # propagates NaN, as np.max
+        return out
 
     @staticmethod
     def reference(x: Any, kernel_size: tuple[int, int] = (1, 1),
@@ -153,12 +155,18 @@ class MaxPool2d(Op):
               stride: tuple[int, int] = (1, 1), padding: Pairs = ((0, 0), (0, 0)),
               dilation: tuple[int, int] = (1, 1)) -> Any:
         # which elements won: a constant of x (its derivative is 0 almost everywhere)
-        cols = windows(pad_spatial(_raw(x), padding, -np.inf), kernel_size, stride, dilation)
-        best = _raw(out).reshape((*out.shape, 1, 1))
-        won = (cols == best) | (np.isnan(cols) & np.isnan(best))
-        weights = won / np.sum(won, axis=(-2, -1), keepdims=True)
-        return _spread(grad, weights.astype(cols.dtype), tuple(x.shape), padding, stride,
-                       dilation)
+        taps = tap_views(pad_spatial(_raw(x), padding, -np.inf), kernel_size, stride, dilation)
+        best = _raw(out)
+        won = [tap == best for tap in taps]
+        nan = np.isnan(best)
+        if nan.any():  # a NaN is the maximum of its window (NaN == NaN is False)
+            won = [w | (nan & np.isnan(tap)) for w, tap in zip(won, taps)]
+        share = np.zeros(best.shape, dtype=best.dtype)
+        for w in won:
+            share += w
+        np.reciprocal(share, out=share, where=share > 0)
+        return _spread([grad * (w * share) for w in won], tuple(x.shape), kernel_size, padding,
+                       stride, dilation)
 
 
 def _divisor(x_shape: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, int],
@@ -199,8 +207,10 @@ class AvgPool2d(Op):
     def forward(x: Any, kernel_size: tuple[int, int] = (1, 1), stride: tuple[int, int] = (1, 1),
                 padding: Pairs = ((0, 0), (0, 0)), count_include_pad: bool = True,
                 divisor_override: int | None = None) -> Any:
-        total = np.sum(windows(pad_spatial(x, padding), kernel_size, stride, (1, 1)),
-                       axis=(-2, -1))
+        taps = tap_views(pad_spatial(x, padding), kernel_size, stride, (1, 1))
+        total = np.array(taps[0], copy=True)
+        for tap in taps[1:]:
+            total += tap
         return total / np.asarray(_divisor(x.shape, kernel_size, stride, padding,
                                            count_include_pad, divisor_override, x.dtype),
                                   dtype=x.dtype)
@@ -226,9 +236,9 @@ class AvgPool2d(Op):
         divisor = np.asarray(_divisor(tuple(x.shape), kernel_size, stride, padding,
                                       count_include_pad, divisor_override, x.dtype),
                              dtype=x.dtype)
-        weights = np.broadcast_to(np.reciprocal(divisor).reshape((*divisor.shape, 1, 1)),
-                                  (*out.shape, *kernel_size))
-        return _spread(grad, weights, tuple(x.shape), padding, stride, (1, 1))
+        share = grad / divisor
+        return _spread([share] * math.prod(kernel_size), tuple(x.shape), kernel_size, padding,
+                       stride, (1, 1))
 
 
 def adaptive_matrix(size: int, out: int, dtype: Any = np.float64) -> np.ndarray:
