@@ -13,7 +13,7 @@ r"""Pooling over the two spatial axes of ``(N, C, H, W)`` input, as fused ops.
   ``floor(i H / oh)`` to ``ceil((i + 1) H / oh)`` (end excluded), PyTorch's formula, and the
   same for columns. It is linear and separable: :math:`y = A_h\, x\, A_w^\top`.
 
-The VJPs scatter the window gradients back with ``col2im`` (see
+The VJPs add the window gradients back with ``tap_sum`` (see
 :mod:`~tensorgraph.ops._windows`) or multiply by the averaging matrices; both run on
 Tensors, so the ops have second derivatives (max pooling's selection is constant almost
 everywhere, so its second derivative with respect to ``x`` is 0).
