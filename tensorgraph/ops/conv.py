@@ -194,6 +194,8 @@ def _conv_shapes(rank: int) -> Callable[[DrawInt], Sequence[tuple[int, ...]]]:
 def _conv_params(shapes: Sequence[tuple[int, ...]]) -> list[dict[str, Any]]:
     x, w = shapes[0], shapes[1]
     rank = len(x) - 2
+    if rank < 1 or len(w) != rank + 2:  # shapes no convolution takes: no parameters fit
+        return []
     c, o, cg = x[1], w[0], w[1]
     # no input channels: any group count dividing the outputs describes the case
     groups = [c // cg] if cg else [g for g in (1, 2) if o % g == 0]

@@ -55,6 +55,8 @@ def _window_params(dilations: Sequence[tuple[int, int]] | None,
     """Kernels, strides, paddings (and dilations, unless None) that fit the drawn shape."""
 
     def params(shapes: Sequence[tuple[int, ...]]) -> list[dict[str, Any]]:
+        if len(shapes[0]) != 4:  # not (N, C, H, W): no parameters fit
+            return []
         h, w = shapes[0][2:]
         found = []
         for kernel in ((1, 1), (2, 2), (3, 2), (2, 3)):
@@ -252,6 +254,8 @@ def adaptive_matrix(size: int, out: int, dtype: Any = np.float64) -> np.ndarray:
 
 
 def _adaptive_params(shapes: Sequence[tuple[int, ...]]) -> list[dict[str, Any]]:
+    if len(shapes[0]) != 4:  # not (N, C, H, W): no parameters fit
+        return []
     h, w = shapes[0][2:]
     return [{"output_size": size} for size in
             ((1, 1), (2, 3), (3, 2), (h, w), (2 * h, 1), (1, w + 1))]
