@@ -29,6 +29,7 @@ from . import sorting as _sorting
 from . import stencil as _stencil
 from ._base import REGISTRY, Domain, Op, register
 from .assign import setitem
+from .conv import conv_nd  # noqa: F401 - registers conv1d, conv2d
 from .decompositions import cholesky, det, eigh, eigvalsh, inv, slogdet, solve
 from .diagonals import diag, diagonal, trace, tril, triu
 from .einsum import einsum
@@ -104,6 +105,7 @@ from .join import (
 )  # fmt: skip
 from .linalg import dot, inner, kron, matmul, outer, tensordot, vdot
 from .norms import norm
+from .pooling import adaptive_matrix  # noqa: F401 - registers the pooling ops
 from .reduction import logsumexp, max, mean, min, prod, sum, var
 from .reorder import flip, fliplr, flipud, repeat, roll, rot90, tile
 from .shape import (
