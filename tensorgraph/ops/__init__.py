@@ -15,7 +15,14 @@ import numpy as np
 
 from ..broadcast import single_axis
 from ..tensor import Tensor
-from . import nn_ops  # noqa: F401 - registers the fused nn ops
+from . import (  # noqa: F401 - register ops
+    activations,
+    embedding,
+    losses,
+    nn_ops,
+    normalization,
+    special,
+)
 from ._base import REGISTRY, Domain, Op, register
 from .assign import setitem
 from .elementwise import (
@@ -94,12 +101,13 @@ from .shape import (
     swapaxes,
     transpose,
 )  # fmt: skip
+from .special import erf
 
 __all__ = [
     "FUNCTIONS", "REGISTRY", "UFUNCS", "Domain", "Op", "abs", "add", "arccos", "arccosh",
     "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "array_split", "astype",
-    "broadcast_to", "cbrt", "ceil", "clip", "concatenate", "cos", "cosh", "divide", "exp",
-    "exp2", "expand_dims", "expm1", "flatten", "floor", "fmax", "fmin", "fmod", "getitem",
+    "broadcast_to", "cbrt", "ceil", "clip", "concatenate", "cos", "cosh", "divide", "erf",
+    "exp", "exp2", "expand_dims", "expm1", "flatten", "floor", "fmax", "fmin", "fmod", "getitem",
     "hypot", "leaky_relu", "log", "log1p", "log2", "log10", "log_softmax", "logaddexp",
     "logaddexp2", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum",
     "multiply", "negative", "pad", "permute", "power", "prod", "reciprocal", "register",
