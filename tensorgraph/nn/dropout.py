@@ -76,8 +76,7 @@ class Dropout2d(Dropout):
     """
 
     def __init__(self, p: float = 0.5, generator: GeneratorLike = None) -> None:
-        super().__init__(p, generator)
-        self.p = F.check_probability("Dropout2d", p)
+        super().__init__(F.check_probability("Dropout2d", p), generator)
 
     def forward(self, x: Any) -> Any:
         return F.dropout2d(x, self.p, self.training, self.generator)

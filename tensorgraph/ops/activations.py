@@ -21,7 +21,7 @@ __all__ = ["gelu", "silu"]
 
 _INV_SQRT2 = 1 / math.sqrt(2)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
-_TANH_SCALE = math.sqrt(2 / math.pi)  # PyTorch's kBeta: M_SQRT2 * M_2_SQRTPI * 0.5
+_TANH_SCALE = math.sqrt(2 / math.pi)  # PyTorch's kBeta (M_SQRT2 * M_2_SQRTPI / 2: same double)
 _TANH_CUBIC = 0.044715
 APPROXIMATIONS = ("none", "tanh")
 
