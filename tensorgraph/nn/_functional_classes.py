@@ -25,6 +25,7 @@ from ..errors import DomainError, DTypeError, ShapeError
 from ..ops import nn_ops
 from ._checks import check_real
 from ._loss_checks import (
+    _all_kept,
     _as_tensor_like,
     _check_index,
     _check_reduction,
@@ -111,9 +112,9 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
         raise ShapeError(f"{name}: probability targets must have the input's shape {shape}, "
                          f"got {_shape(target)}")
     labels = _labels(target, shape, name, ignore_index)
-    keep = labels != ignore_index
-    if w is None and not smoothing and keep.all():
+    if w is None and not smoothing and _all_kept(labels, n_classes, ignore_index):
         return _reduce(nn_ops.cross_entropy_labels(input, labels), reduction, name)
+    keep = labels != ignore_index
     safe = np.where(keep, labels, 0)
     dtype = _raw(input).dtype
     w_all = np.ones(n_classes, dtype) if w is None else w
@@ -154,8 +155,7 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int =
     ignore_index = _check_index(ignore_index, name)
     w = None if weight is None else _class_weight(weight, shape, input, name)
     labels = _labels(_as_tensor_like(target, input), shape, name, ignore_index)
-    keep = labels != ignore_index
-    if w is None and keep.all():
+    if w is None and _all_kept(labels, shape[1], ignore_index):
         return _reduce(nn_ops.nll_loss(input, labels), reduction, name)
     loss = nn_ops.nll_loss(input, labels, weight=w, ignore_index=ignore_index)
     return _reduce(loss, reduction, name, _total_weight(labels, w, ignore_index))

@@ -131,14 +131,16 @@ def _labels(target: Any, input_shape: tuple[int, ...], name: str,
         raise ShapeError(f"{name}: labels of shape {labels.shape} do not fit input of shape "
                          f"{input_shape}; expected {expected}")
     n_classes = input_shape[1]
-    bad_mask = (labels < 0) | (labels >= n_classes)
-    if ignore_index is not None:
-        bad_mask &= labels != ignore_index
-    if labels.size and bad_mask.any():
-        raise DomainError(f"{name}: labels must be in [0, {n_classes - 1}] for {n_classes} "
-                          f"classes, found {labels[bad_mask][:5].tolist()}"
-                          + ("" if ignore_index is None else
-                             f" (ignore_index={ignore_index})"))
+    # two reductions decide the common case (every label a class); the masks only when not
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        bad_mask = (labels < 0) | (labels >= n_classes)
+        if ignore_index is not None:
+            bad_mask &= labels != ignore_index
+        if bad_mask.any():
+            raise DomainError(f"{name}: labels must be in [0, {n_classes - 1}] for "
+                              f"{n_classes} classes, found {labels[bad_mask][:5].tolist()}"
+                              + ("" if ignore_index is None else
+                                 f" (ignore_index={ignore_index})"))
     return labels
 
 
@@ -155,6 +157,16 @@ def _check_index(ignore_index: Any, name: str) -> int:
                                                                      (int, np.integer)):
         raise DTypeError(f"{name}: ignore_index must be an int, got {ignore_index!r}")
     return int(ignore_index)
+
+
+def _all_kept(labels: np.ndarray, n_classes: int, ignore_index: int) -> bool:
+    """Whether no label equals ``ignore_index`` (free when it is not a class: validated
+    labels are then either classes or ignored, and the check needs the labels' range)."""
+    if 0 <= ignore_index < n_classes:
+        return not (labels == ignore_index).any()
+    if not labels.size:
+        return True
+    return bool(labels.min() >= 0) if ignore_index < 0 else bool(labels.max() < n_classes)
 
 
 def _total_weight(labels: np.ndarray, weight: np.ndarray | None, ignore: int) -> float:

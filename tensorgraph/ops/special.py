@@ -118,7 +118,7 @@ class Erf(Op):
 
     >>> import tensorgraph as tg
     >>> tg.erf(tg.tensor([0.0, 1.0], dtype="float64")).numpy().round(12).tolist()
-    [0.0, 0.842700792950]
+    [0.0, 0.84270079295]
     """
 
     name = "erf"
