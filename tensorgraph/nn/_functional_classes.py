@@ -25,7 +25,6 @@ from ..errors import DomainError, DTypeError, ShapeError
 from ..ops import nn_ops
 from ._checks import check_real
 from ._loss_checks import (
-    _all_kept,
     _as_tensor_like,
     _check_index,
     _check_reduction,
@@ -88,7 +87,8 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
     _check_reduction(reduction, name)
     shape = _class_input(input, name)
     ignore_index = _check_index(ignore_index, name)
-    smoothing = check_real(name, "label_smoothing", label_smoothing, low=0.0, high=1.0)
+    smoothing = 0.0 if label_smoothing == 0.0 and type(label_smoothing) in (float, int) \
+        else check_real(name, "label_smoothing", label_smoothing, low=0.0, high=1.0)
     w = None if weight is None else _class_weight(weight, shape, input, name)
     target = _as_tensor_like(target, input)
     kind = _raw(target).dtype.kind
@@ -111,8 +111,8 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
     if kind == "f":
         raise ShapeError(f"{name}: probability targets must have the input's shape {shape}, "
                          f"got {_shape(target)}")
-    labels = _labels(target, shape, name, ignore_index)
-    if w is None and not smoothing and _all_kept(labels, n_classes, ignore_index):
+    labels, all_kept = _labels(target, shape, name, ignore_index)
+    if w is None and not smoothing and all_kept:
         return _reduce(nn_ops.cross_entropy_labels(input, labels), reduction, name)
     keep = labels != ignore_index
     safe = np.where(keep, labels, 0)
@@ -154,8 +154,8 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int =
     shape = _class_input(input, name)
     ignore_index = _check_index(ignore_index, name)
     w = None if weight is None else _class_weight(weight, shape, input, name)
-    labels = _labels(_as_tensor_like(target, input), shape, name, ignore_index)
-    if w is None and _all_kept(labels, shape[1], ignore_index):
+    labels, all_kept = _labels(_as_tensor_like(target, input), shape, name, ignore_index)
+    if w is None and all_kept:
         return _reduce(nn_ops.nll_loss(input, labels), reduction, name)
     loss = nn_ops.nll_loss(input, labels, weight=w, ignore_index=ignore_index)
     return _reduce(loss, reduction, name, _total_weight(labels, w, ignore_index))

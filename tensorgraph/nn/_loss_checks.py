@@ -120,8 +120,9 @@ def _class_weight(weight: Any, shape: tuple[int, ...], input: Any, name: str) ->
 
 
 def _labels(target: Any, input_shape: tuple[int, ...], name: str,
-            ignore_index: int | None = None) -> np.ndarray:
-    """Validate integer class labels for input of ``input_shape`` (classes on axis 1)."""
+            ignore_index: int | None = None) -> tuple[np.ndarray, bool]:
+    """Validate integer class labels for input of ``input_shape`` (classes on axis 1);
+    return them and whether none equals ``ignore_index``."""
     labels = _raw(target)
     expected = (input_shape[0], *input_shape[2:])
     if labels.dtype.kind not in "iu":
@@ -132,16 +133,19 @@ def _labels(target: Any, input_shape: tuple[int, ...], name: str,
                          f"{input_shape}; expected {expected}")
     n_classes = input_shape[1]
     # two reductions decide the common case (every label a class); the masks only when not
-    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        bad_mask = (labels < 0) | (labels >= n_classes)
-        if ignore_index is not None:
-            bad_mask &= labels != ignore_index
-        if bad_mask.any():
-            raise DomainError(f"{name}: labels must be in [0, {n_classes - 1}] for "
-                              f"{n_classes} classes, found {labels[bad_mask][:5].tolist()}"
-                              + ("" if ignore_index is None else
-                                 f" (ignore_index={ignore_index})"))
-    return labels
+    if not labels.size or (labels.min() >= 0 and labels.max() < n_classes):
+        if ignore_index is not None and 0 <= ignore_index < n_classes:
+            return labels, not (labels == ignore_index).any()
+        return labels, True
+    bad_mask = (labels < 0) | (labels >= n_classes)
+    if ignore_index is not None:
+        bad_mask &= labels != ignore_index
+    if bad_mask.any():
+        raise DomainError(f"{name}: labels must be in [0, {n_classes - 1}] for "
+                          f"{n_classes} classes, found {labels[bad_mask][:5].tolist()}"
+                          + ("" if ignore_index is None else
+                             f" (ignore_index={ignore_index})"))
+    return labels, False  # some label is not a class, so it is ignore_index
 
 
 def _class_input(input: Any, name: str) -> tuple[int, ...]:
@@ -157,16 +161,6 @@ def _check_index(ignore_index: Any, name: str) -> int:
                                                                      (int, np.integer)):
         raise DTypeError(f"{name}: ignore_index must be an int, got {ignore_index!r}")
     return int(ignore_index)
-
-
-def _all_kept(labels: np.ndarray, n_classes: int, ignore_index: int) -> bool:
-    """Whether no label equals ``ignore_index`` (free when it is not a class: validated
-    labels are then either classes or ignored, and the check needs the labels' range)."""
-    if 0 <= ignore_index < n_classes:
-        return not (labels == ignore_index).any()
-    if not labels.size:
-        return True
-    return bool(labels.min() >= 0) if ignore_index < 0 else bool(labels.max() < n_classes)
 
 
 def _total_weight(labels: np.ndarray, weight: np.ndarray | None, ignore: int) -> float:
