@@ -15,13 +15,20 @@ import numpy as np
 
 from ..broadcast import single_axis
 from ..tensor import Tensor
+from . import (
+    activations,  # noqa: F401 - registers gelu, silu
+    embedding,  # noqa: F401 - registers embedding
+    losses,  # noqa: F401 - registers the fused losses
+    nn_ops,  # noqa: F401 - registers the fused nn ops
+    normalization,  # noqa: F401 - registers layer_norm
+    special,  # noqa: F401 - registers erf
+)
 from . import decompositions as _decompositions
 from . import diagonals as _diagonals
 from . import einsum as _einsum
 from . import indexing as _indexing
 from . import join as _join
 from . import linalg as _linalg
-from . import nn_ops  # noqa: F401 - registers the fused nn ops
 from . import norms as _norms
 from . import reorder as _reorder
 from . import shape as _shape
@@ -126,13 +133,15 @@ from .shape import (
     transpose,
 )  # fmt: skip
 from .sorting import argsort, sort
+from .special import erf
 from .stencil import gradient
 
 __all__ = [
     "FUNCTIONS", "REGISTRY", "UFUNCS", "Domain", "Op", "abs", "add", "arccos", "arccosh",
     "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argsort", "array_split", "astype",
     "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_to", "cbrt", "ceil", "clip",
-    "column_stack", "concatenate", "cos", "cosh", "divide", "dsplit", "dstack", "exp", "exp2",
+    "column_stack", "concatenate", "cos", "cosh", "divide", "dsplit", "dstack", "erf", "exp",
+    "exp2",
     "expand_dims", "expm1", "flatten", "flip", "fliplr", "flipud", "floor", "fmax", "fmin",
     "fmod", "getitem", "gradient", "hsplit", "hstack", "hypot", "leaky_relu", "log", "log1p",
     "log2", "log10", "log_softmax", "logaddexp", "logaddexp2", "logsumexp", "matmul", "max",
