@@ -15,7 +15,8 @@ Names and conventions are PyTorch's (``nn.Linear``, ``nn.BatchNorm1d``,
 from __future__ import annotations
 
 from . import functional, init
-from .batchnorm import BatchNorm1d
+from .batchnorm import BatchNorm1d, BatchNorm2d
+from .conv import Conv1d, Conv2d
 from .dropout import Dropout
 from .layers import (
     MLP,
@@ -32,11 +33,13 @@ from .layers import (
 )  # fmt: skip
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import IncompatibleKeys, Module, Parameter, StateDictError
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .regularization import l2_penalty, weight_matrices
 
 __all__ = [
-    "MLP", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout",
+    "MLP", "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
+    "BatchNorm2d", "Conv1d", "Conv2d", "CrossEntropyLoss", "Dropout",
     "Flatten", "Identity", "IncompatibleKeys", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
-    "Module", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
+    "MaxPool2d", "Module", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
     "StateDictError", "Tanh", "functional", "init", "l2_penalty", "weight_matrices",
 ]  # fmt: skip

@@ -28,6 +28,10 @@ __all__ = [
     "dropout", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "relu",
     "sigmoid", "softmax", "softplus", "sum_of_squares", "tanh",
 ]  # fmt: skip
+from .functional_conv import *  # noqa: F403 - conv and pooling (functional_conv.py)
+from .functional_conv import __all__ as _CONV_ALL
+
+__all__ += _CONV_ALL
 
 REDUCTIONS = ("mean", "sum", "none")
 

@@ -18,6 +18,7 @@ from ..tensor import Tensor
 from . import nn_ops  # noqa: F401 - registers the fused nn ops
 from ._base import REGISTRY, Domain, Op, register
 from .assign import setitem
+from .conv import conv_nd  # noqa: F401 - registers conv1d, conv2d
 from .elementwise import (
     abs,
     add,
@@ -75,6 +76,7 @@ from .elementwise_math import (
 )  # fmt: skip
 from .fused import log_softmax, softmax
 from .linalg import matmul
+from .pooling import adaptive_matrix  # noqa: F401 - registers the pooling ops
 from .reduction import logsumexp, max, mean, min, prod, sum, var
 from .shape import (
     array_split,
