@@ -15,6 +15,7 @@ except ImportError as exc:  # pragma: no cover - exercised in an environment wit
         "tensorgraph.onnx needs the onnx package: pip install \"tensorgraph[onnx]\""
     ) from exc
 
+from . import _conv_layers  # noqa: F401 - registers the convolution and pooling converters
 from ._deploy import ClassProbabilities, Standardize
 from ._export import OPSET_VERSION, export
 from ._layers import CONVERTERS
