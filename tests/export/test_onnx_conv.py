@@ -92,3 +92,23 @@ def test_what_onnx_pooling_cannot_express_is_refused() -> None:
         tg.onnx.export(nn.AvgPool2d(2, divisor_override=3), tg.zeros((1, 2, 8, 8)))
     with pytest.raises(ExportError, match="batched input"):  # (C, L): one unbatched signal
         tg.onnx.export(nn.Conv1d(2, 2, 1, generator=0), tg.zeros((2, 5)), dynamic_batch=False)
+
+
+@pytest.mark.parametrize("layer", [
+    nn.LayerNorm(6), nn.LayerNorm((3, 6), eps=1e-3), nn.LayerNorm(6, elementwise_affine=False),
+    nn.LayerNorm(6, bias=False), nn.GELU(), nn.GELU(approximate="tanh"), nn.SiLU(),
+], ids=repr)
+def test_layer_norm_and_activations(layer: nn.Module) -> None:
+    if isinstance(layer, nn.LayerNorm) and layer.weight is not None:
+        rng = np.random.default_rng(3)  # parameters away from their initial 1 and 0
+        with tg.no_grad():
+            layer.weight._data[...] = rng.uniform(0.5, 2.0, layer.weight.shape)
+            if layer.bias is not None:
+                layer.bias._data[...] = rng.standard_normal(layer.bias.shape)
+    _check(layer, (4, 3, 6))
+
+
+def test_a_transformer_style_block_exports() -> None:
+    model = nn.Sequential(nn.Linear(6, 16, generator=0), nn.LayerNorm(16), nn.GELU(),
+                          nn.Linear(16, 16, generator=1), nn.SiLU(), nn.Linear(16, 3, generator=2))
+    _check(model, (5, 6))
