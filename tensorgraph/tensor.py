@@ -528,6 +528,36 @@ class Tensor:
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
         return _ops.broadcast_to(self, shape)
 
+    def ravel(self) -> Tensor:
+        return _ops.ravel(self)
+
+    def flip(self, axis: Any = None) -> Tensor:
+        return _ops.flip(self, axis)
+
+    def roll(self, shift: Any, axis: Any = None) -> Tensor:
+        return _ops.roll(self, shift, axis)
+
+    def tile(self, reps: Any) -> Tensor:
+        """numpy's ``tile`` (PyTorch's ``Tensor.tile``). There is no ``Tensor.repeat``:
+        numpy's ``repeat`` and PyTorch's differ; use ``tg.repeat`` or ``tile``."""
+        return _ops.tile(self, reps)
+
+    def take(self, indices: Any, axis: int | None = None) -> Tensor:
+        return _ops.take(self, indices, axis)
+
+    def argsort(self, axis: int | None = -1, kind: str | None = None) -> Tensor:
+        return _ops.argsort(self, axis, kind)
+
+    def sort(self, axis: int = -1, kind: str | None = None) -> None:
+        """Sort in place and return None, as ``numpy.ndarray.sort`` (``tg.sort`` returns a
+        sorted copy). A gradient flowing through is recorded, as for ``t[i] = v``."""
+        if autograd.is_grad_enabled() and self.requires_grad:
+            self._record_inplace(lambda old: _ops.sort(old, axis, kind), "sort")
+            return
+        self._check_writable("sort")
+        self._data[...] = _ops.sort(self._data, axis, kind)._data
+        self._bump_version()
+
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return _ops.sum(self, axis=axis, keepdims=keepdims)
 

@@ -15,8 +15,10 @@ Names and conventions are PyTorch's (``nn.Linear``, ``nn.BatchNorm1d``,
 from __future__ import annotations
 
 from . import functional, init
-from .batchnorm import BatchNorm1d
-from .dropout import Dropout
+from .activation import GELU, SiLU
+from .batchnorm import BatchNorm1d, BatchNorm2d
+from .conv import Conv1d, Conv2d
+from .dropout import Dropout, Dropout2d
 from .layers import (
     MLP,
     Flatten,
@@ -30,13 +32,27 @@ from .layers import (
     Softmax,
     Tanh,
 )  # fmt: skip
-from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)  # fmt: skip
 from .module import IncompatibleKeys, Module, Parameter, StateDictError
+from .normalization import LayerNorm
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .regularization import l2_penalty, weight_matrices
+from .sparse import Embedding
 
 __all__ = [
-    "MLP", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout",
-    "Flatten", "Identity", "IncompatibleKeys", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
-    "Module", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
+    "GELU", "MLP", "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss",
+    "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "CrossEntropyLoss", "Dropout",
+    "Dropout2d", "Embedding", "Flatten", "HuberLoss", "Identity", "IncompatibleKeys", "L1Loss",
+    "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module",
+    "NLLLoss", "Parameter", "ReLU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax",
     "StateDictError", "Tanh", "functional", "init", "l2_penalty", "weight_matrices",
 ]  # fmt: skip

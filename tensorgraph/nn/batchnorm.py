@@ -1,4 +1,4 @@
-r"""``BatchNorm1d``: batch normalisation with PyTorch's conventions."""
+r"""``BatchNorm1d`` and ``BatchNorm2d``: batch normalisation with PyTorch's conventions."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from numpy.typing import DTypeLike
 
 from .. import autograd
 from ..dtypes import get_default_dtype
-from ..errors import DomainError, DTypeError
+from ..errors import DomainError, DTypeError, ShapeError
 from ..tensor import Tensor
 from . import functional as F
 from ._checks import check_count, check_real
 from .module import Module, Parameter
 
-__all__ = ["BatchNorm1d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d"]
 
 
 class BatchNorm1d(Module):
@@ -130,3 +130,76 @@ class BatchNorm1d(Module):
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm2d(BatchNorm1d):
+    r"""Batch normalisation over ``(N, C, H, W)`` input, per channel: the statistics of each
+    channel are taken over ``N``, ``H`` and ``W``.
+
+    .. math::
+        y = \gamma\, \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}} + \beta
+
+    PyTorch's conventions, as :class:`BatchNorm1d` (whose parameters, buffers and
+    arguments it has): in training the batch's mean and *biased* variance normalise, the
+    running variance is updated with the *unbiased* one (:math:`m = N H W` values per
+    channel), ``running = (1 - momentum) * running + momentum * batch``; in evaluation the
+    running statistics normalise. The input is seen as ``(N, C, H W)`` (a view), on which
+    the fused batch-norm op reduces over axes 0 and 2: exactly the statistics over
+    ``(0, 2, 3)``.
+
+    Parameters
+    ----------
+    num_features : int
+        ``C``.
+    eps : float
+        Added to the variance inside the square root (default 1e-5).
+    momentum : float or None
+        Weight of the new batch in the running statistics (default 0.1); None gives the
+        cumulative average.
+    affine : bool
+        Learn :math:`\gamma` (``weight``, init 1) and :math:`\beta` (``bias``, init 0).
+    track_running_stats : bool
+        Keep ``running_mean``, ``running_var`` and ``num_batches_tracked``.
+    dtype : dtype, optional
+
+    Examples
+    --------
+    >>> import tensorgraph as tg
+    >>> from tensorgraph import nn
+    >>> bn = nn.BatchNorm2d(3)
+    >>> bn(tg.randn(4, 3, 5, 5, generator=np.random.default_rng(0))).shape
+    (4, 3, 5, 5)
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True,
+                 dtype: DTypeLike | None = None) -> None:
+        # the checks of BatchNorm1d, with this layer's name in the messages
+        check_count("BatchNorm2d", "num_features", num_features)
+        try:
+            check_real("BatchNorm2d", "eps", eps, low=0.0, low_open=True)
+        except (DomainError, DTypeError):
+            raise DomainError(f"BatchNorm2d: eps must be > 0, got {eps!r}") from None
+        if momentum is not None:
+            try:
+                check_real("BatchNorm2d", "momentum", momentum, low=0.0, high=1.0)
+            except (DomainError, DTypeError):
+                raise DomainError(f"BatchNorm2d: momentum must be in [0, 1] or None, "
+                                  f"got {momentum!r}") from None
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
+
+    def forward(self, x: Any) -> Any:
+        shape = tuple(getattr(x, "shape", np.shape(x)))
+        if len(shape) != 4:
+            raise ShapeError(f"BatchNorm2d: expected 4-d (N, C, H, W) input, got shape "
+                             f"{shape}")
+        n, c, h, w = shape
+        if c != self.num_features:
+            raise ShapeError(f"BatchNorm2d: expected {self.num_features} channels, got input "
+                             f"of shape {shape}")
+        if self.training and n * h * w <= 1:
+            raise ShapeError(f"BatchNorm2d: expected more than 1 value per channel when "
+                             f"training, got input of shape {shape}; use a larger batch, or "
+                             f"eval()")
+        y = super().forward(x.reshape((n, c, h * w)))
+        return y.reshape(shape)

@@ -1,4 +1,4 @@
-r"""``Dropout``: inverted dropout with the module's own random generator."""
+r"""``Dropout`` and ``Dropout2d``: inverted dropout with the module's own random generator."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from . import functional as F
 from .init import GeneratorLike, get_generator
 from .module import Module
 
-__all__ = ["Dropout"]
+__all__ = ["Dropout", "Dropout2d"]
 
 
 class Dropout(Module):
@@ -58,3 +58,30 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class Dropout2d(Dropout):
+    r"""Channel dropout (Tompson et al., 2015): in training, zero each whole channel of
+    ``(N, C, H, W)`` or ``(C, H, W)`` input with probability ``p`` and scale the kept
+    channels by :math:`1/(1-p)`; in evaluation, the identity.
+
+    Neighbouring pixels of a feature map are strongly correlated, so dropping single
+    elements (``Dropout``) regularises a convolutional layer little; dropping whole maps
+    does. 3-d input is one sample ``(C, H, W)``, as PyTorch documents it (PyTorch 2.13
+    itself still reads 3-d input as ``(N, C, L)``, with a warning); see
+    :func:`~tensorgraph.nn.functional.dropout2d`.
+
+    Examples
+    --------
+    >>> import tensorgraph as tg
+    >>> from tensorgraph import nn
+    >>> y = nn.Dropout2d(0.5, generator=0)(tg.ones((1, 4, 2, 2)))
+    >>> [sorted(set(y.numpy()[0, c].ravel().tolist())) for c in range(4)]
+    [[2.0], [2.0], [2.0], [0.0]]
+    """
+
+    def __init__(self, p: float = 0.5, generator: GeneratorLike = None) -> None:
+        super().__init__(F.check_probability("Dropout2d", p), generator)
+
+    def forward(self, x: Any) -> Any:
+        return F.dropout2d(x, self.p, self.training, self.generator)

@@ -6,8 +6,10 @@ Names and argument orders follow ``torch.nn.functional``; the activations are th
 tensorgraph ops themselves (with numpy's ``axis``).
 
 Losses take ``reduction='mean' | 'sum' | 'none'`` (PyTorch's default ``'mean'``: the mean
-over every per-sample loss). Shape mistakes raise :class:`~tensorgraph.errors.ShapeError`
-and out-of-range values :class:`~tensorgraph.errors.DomainError`, naming the function.
+over every per-sample loss, or over the weights where PyTorch divides by them); they live in
+``_functional_losses`` and ``_functional_classes`` and are re-exported here. Shape mistakes
+raise :class:`~tensorgraph.errors.ShapeError` and out-of-range values
+:class:`~tensorgraph.errors.DomainError`, naming the function.
 """
 
 from __future__ import annotations
@@ -18,38 +20,32 @@ from typing import Any
 import numpy as np
 
 from ..errors import DomainError, DTypeError, ShapeError
-from ..ops import clip, leaky_relu, log, log_softmax, nn_ops, relu, sigmoid, softmax, softplus, tanh
+from ..ops import leaky_relu, log_softmax, nn_ops, relu, sigmoid, softmax, softplus, tanh
 from ..tensor import Tensor
 from ._checks import check_real
+from ._functional_classes import cross_entropy, nll_loss
+from ._functional_layers import dropout2d, embedding, gelu, layer_norm, silu
+from ._functional_losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    smooth_l1_loss,
+)  # fmt: skip
+from ._loss_checks import REDUCTIONS, _raw, _shape
 from .init import GeneratorLike, get_generator
 
 __all__ = [
-    "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
-    "dropout", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "relu",
-    "sigmoid", "softmax", "softplus", "sum_of_squares", "tanh",
+    "REDUCTIONS", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "cross_entropy", "dropout", "dropout2d", "embedding", "gelu", "huber_loss", "l1_loss",
+    "layer_norm", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "relu",
+    "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "sum_of_squares", "tanh",
 ]  # fmt: skip
+from .functional_conv import *  # noqa: F403 - conv and pooling (functional_conv.py)
+from .functional_conv import __all__ as _CONV_ALL
 
-REDUCTIONS = ("mean", "sum", "none")
-
-
-def _shape(x: Any) -> tuple[int, ...]:
-    return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
-
-
-def _as_tensor_like(value: Any, like: Any) -> Any:
-    """Tensors and ndarrays as they are; Python data as an array, floats in ``like``'s
-    dtype (Python data is weak, as Python scalars are)."""
-    if isinstance(value, (Tensor, np.ndarray)):
-        return value
-    array = np.asarray(value)
-    dtype = _raw(like).dtype
-    if array.dtype.kind == "f" and dtype.kind == "f":
-        array = array.astype(dtype)
-    return array
-
-
-def _raw(value: Any) -> np.ndarray:
-    return value.numpy() if isinstance(value, Tensor) else np.asarray(value)
+__all__ += _CONV_ALL
 
 
 # --------------------------------------------------------------------------- linear
@@ -229,194 +225,3 @@ def check_probability(owner: str, p: Any) -> float:
         return check_real(owner, "p", p, low=0.0, high=1.0)
     except (DomainError, DTypeError):
         raise DomainError(f"{owner}: p must be a probability in [0, 1], got {p!r}") from None
-
-
-# --------------------------------------------------------------------------- losses
-def _reduce(loss: Any, reduction: str, name: str) -> Any:
-    """Apply a reduction already validated by :func:`_check_reduction`."""
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
-
-
-def _check_reduction(reduction: str, name: str) -> None:
-    if reduction not in REDUCTIONS:
-        raise DomainError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
-
-
-def _same_shape(x: Any, target: Any, name: str) -> None:
-    if _shape(x) != _shape(target):
-        raise ShapeError(f"{name}: input shape {_shape(x)} and target shape {_shape(target)} "
-                         f"differ; they must be equal (nothing is broadcast)")
-
-
-def _check_unit_interval(values: Any, what: str, name: str) -> None:
-    data = _raw(values)
-    # min/max propagate NaN and NaN fails both comparisons, so this one fast test (two
-    # reductions) catches every bad value; the slower nan-aware ones only build the message
-    if data.size and not (data.min() >= 0 and data.max() <= 1):
-        raise DomainError(f"{name}: {what} must lie in [0, 1], found values in "
-                          f"[{np.nanmin(data)}, {np.nanmax(data)}]"
-                          + (" and NaN" if np.isnan(data).any() else ""))
-
-
-def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "mean") -> Any:
-    r"""Binary cross-entropy of logits, stable for any logit (no inf or NaN at
-    :math:`|z| = 1000`): :math:`\ell = \max(z, 0) - z y + \ln(1 + e^{-|z|})`.
-
-    This is the recommended loss for binary classification: give it the model's raw
-    output (logits) instead of passing probabilities through a sigmoid first. Its gradient
-    is :math:`\sigma(z) - y`.
-
-    Parameters
-    ----------
-    input : Tensor
-        Logits.
-    target : Tensor or array-like
-        Targets in ``[0, 1]`` (0/1 labels or soft labels), the same shape as ``input``.
-    reduction : {'mean', 'sum', 'none'}
-    """
-    name = "binary_cross_entropy_with_logits"
-    _check_reduction(reduction, name)
-    target = _as_tensor_like(target, input)
-    _same_shape(input, target, name)
-    _check_unit_interval(target, "targets", name)
-    return _reduce(nn_ops.binary_cross_entropy_with_logits(input, target), reduction, name)
-
-
-def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean",
-                         eps: float = 1e-7) -> Any:
-    r"""Binary cross-entropy of probabilities ``p`` (e.g. a sigmoid's output):
-    :math:`\ell = -y \ln \tilde p - (1 - y) \ln(1 - \tilde p)` with
-    :math:`\tilde p = \operatorname{clip}(p, \epsilon, 1 - \epsilon)`.
-
-    The clipping keeps the loss finite when a probability is exactly 0 or 1 (PyTorch
-    instead clamps each log at -100); beyond the clip bounds the gradient is 0, so a
-    saturated sigmoid stops learning. Prefer :func:`binary_cross_entropy_with_logits`,
-    which needs no clipping.
-
-    Parameters
-    ----------
-    input : Tensor
-        Probabilities in ``[0, 1]``.
-    target : Tensor or array-like
-        Targets in ``[0, 1]``, the same shape as ``input``.
-    reduction : {'mean', 'sum', 'none'}
-    eps : float
-        The clipping margin, in ``(0, 0.5)``.
-    """
-    name = "binary_cross_entropy"
-    _check_reduction(reduction, name)
-    if not 0 < eps < 0.5:
-        raise DomainError(f"{name}: eps must be in (0, 0.5), got {eps}")
-    target = _as_tensor_like(target, input)
-    _same_shape(input, target, name)
-    _check_unit_interval(input, "input probabilities", name)
-    _check_unit_interval(target, "targets", name)
-    p = clip(input, eps, 1 - eps)
-    loss = -(target * log(p) + (1 - target) * log(1 - p))
-    return _reduce(loss, reduction, name)
-
-
-def _labels(target: Any, input_shape: tuple[int, ...], name: str) -> np.ndarray:
-    """Validate integer class labels for input of ``input_shape`` (classes on axis 1)."""
-    labels = _raw(target)
-    expected = (input_shape[0], *input_shape[2:])
-    if labels.dtype.kind not in "iu":
-        raise DTypeError(f"{name}: class labels must be integers, got dtype {labels.dtype}; "
-                         f"convert them with .astype(np.int64)")
-    if labels.shape != expected:
-        raise ShapeError(f"{name}: labels of shape {labels.shape} do not fit input of shape "
-                         f"{input_shape}; expected {expected}")
-    n_classes = input_shape[1]
-    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        bad = labels[(labels < 0) | (labels >= n_classes)]
-        raise DomainError(f"{name}: labels must be in [0, {n_classes - 1}] for {n_classes} "
-                          f"classes, found {bad[:5].tolist()}")
-    return labels
-
-
-def _class_input(input: Any, name: str) -> tuple[int, ...]:
-    shape = _shape(input)
-    if len(shape) < 2:
-        raise ShapeError(f"{name}: input must be (N, C) or (N, C, d1, ...) with classes on "
-                         f"axis 1, got shape {shape}")
-    return shape
-
-
-def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Any:
-    r"""Cross-entropy of logits (classes on axis 1): the NLL of the log-softmax.
-
-    With integer class labels :math:`y_n`:
-    :math:`\ell_n = -\log\operatorname{softmax}(z_n)_{y_n}`; with one-hot or probability
-    targets :math:`t_n` of the input's shape:
-    :math:`\ell_n = -\sum_c t_{nc} \log\operatorname{softmax}(z_n)_c`. Either way the
-    gradient is :math:`\operatorname{softmax}(z) - t` (times :math:`\sum_c t_{nc}`), from one
-    fused node, stable for any logits.
-
-    Parameters
-    ----------
-    input : Tensor, shape ``(N, C)`` or ``(N, C, d1, ...)``
-        Logits (no softmax applied).
-    target : array-like or Tensor
-        Integer labels of shape ``(N,)`` (or ``(N, d1, ...)``) in ``[0, C)``, or
-        probabilities of the input's shape.
-    reduction : {'mean', 'sum', 'none'}
-        ``'mean'`` averages over the samples (and positions ``d1, ...``).
-    """
-    name = "cross_entropy"
-    _check_reduction(reduction, name)
-    shape = _class_input(input, name)
-    target = _as_tensor_like(target, input)
-    kind = _raw(target).dtype.kind
-    if kind == "f" and _shape(target) == shape:
-        loss = nn_ops.cross_entropy_probs(input, target)
-    elif kind == "f" and _shape(target) == (shape[0], *shape[2:]):
-        raise DTypeError(f"{name}: target of shape {_shape(target)} looks like class labels "
-                         f"but has dtype {_raw(target).dtype}; labels must be integers "
-                         f"(.astype(np.int64)), probabilities must have the input's shape "
-                         f"{shape}")
-    elif kind == "f":
-        raise ShapeError(f"{name}: probability targets must have the input's shape {shape}, "
-                         f"got {_shape(target)}")
-    else:
-        loss = nn_ops.cross_entropy_labels(input, _labels(target, shape, name))
-    return _reduce(loss, reduction, name)
-
-
-def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
-    r"""Negative log-likelihood of log-probabilities (e.g. a ``log_softmax`` output) at
-    integer class labels: :math:`\ell_n = -x_{n y_n}`.
-
-    ``nll_loss(log_softmax(z, axis=1), y)`` equals ``cross_entropy(z, y)``.
-
-    Parameters
-    ----------
-    input : Tensor, shape ``(N, C)`` or ``(N, C, d1, ...)``
-        Log-probabilities.
-    target : array-like of int, shape ``(N,)`` or ``(N, d1, ...)``
-    reduction : {'mean', 'sum', 'none'}
-    """
-    name = "nll_loss"
-    _check_reduction(reduction, name)
-    shape = _class_input(input, name)
-    labels = _labels(_as_tensor_like(target, input), shape, name)
-    return _reduce(nn_ops.nll_loss(input, labels), reduction, name)
-
-
-def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
-    r"""Squared error :math:`\ell = (x - y)^2`, reduced (mean by default).
-
-    Parameters
-    ----------
-    input, target : Tensor or array-like of the same shape
-    reduction : {'mean', 'sum', 'none'}
-    """
-    name = "mse_loss"
-    _check_reduction(reduction, name)
-    target = _as_tensor_like(target, input)
-    _same_shape(input, target, name)
-    diff = input - target
-    return _reduce(diff * diff, reduction, name)

@@ -181,3 +181,28 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0,
     :math:`s = \text{gain}\sqrt{2 / (\text{fan\_in} + \text{fan\_out})}`."""
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
+
+
+def embedding_normal_(tensor: Tensor, padding_idx: int | None = None,
+                      generator: np.random.Generator | int | None = None) -> Tensor:
+    r"""Fill an embedding table ``(num_embeddings, embedding_dim)`` from :math:`N(0, 1)`
+    and zero the row ``padding_idx`` (if given): PyTorch's ``Embedding.reset_parameters``.
+
+    >>> import numpy as np, tensorgraph as tg
+    >>> from tensorgraph.nn import init
+    >>> w = init.embedding_normal_(tg.zeros((3, 2)), padding_idx=1, generator=0)
+    >>> w.numpy()[1].tolist()
+    [0.0, 0.0]
+    """
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"nn.init: expected a Tensor, got {type(tensor).__name__}")
+    if tensor.ndim != 2:
+        raise ShapeError(f"embedding_normal_: expected a 2-d table (num_embeddings, "
+                         f"embedding_dim), got shape {tensor.shape}")
+    values = get_generator(generator).standard_normal(tensor.shape)
+    if padding_idx is not None:
+        values[padding_idx] = 0.0
+    return _fill(tensor, values)
+
+
+__all__ += ["embedding_normal_"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -190,28 +191,50 @@ class Tanh(Module):
 
 
 class _AlongDim(Module):
-    """An activation applied along one axis, ``dim`` (PyTorch's argument name)."""
+    """An activation applied along one axis, ``dim`` (PyTorch's argument name).
 
-    def __init__(self, dim: int = -1) -> None:
+    The default is the last axis, ``-1``. PyTorch's default, ``dim=None``, is its
+    deprecated implicit choice; passed explicitly here it does the same, so results agree:
+    axis 0 for 0-, 1- and 3-d input, axis 1 otherwise, with PyTorch's ``UserWarning``
+    asking for an explicit ``dim``. For 1-d and 2-d input the two defaults pick the same
+    axis; for 3-d and 4-d input they differ, which is why an explicit ``dim`` is best.
+    """
+
+    def __init__(self, dim: int | None = -1) -> None:
         super().__init__()
-        self.dim = int(dim)
+        if dim is not None and (isinstance(dim, (bool, np.bool_))
+                                or not isinstance(dim, (int, np.integer))):
+            raise TypeError(f"{type(self).__name__}: dim must be an int or None, got {dim!r}")
+        self.dim = None if dim is None else int(dim)
+
+    def _axis(self, x: Any) -> int:
+        if self.dim is not None:
+            return self.dim
+        ndim = len(x.shape)
+        name = type(self).__name__.lower()
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated (as in "
+                      f"PyTorch). Change the call to include dim=X as an argument.",
+                      UserWarning, stacklevel=3)
+        return 0 if ndim in (0, 1, 3) else 1
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
 class Softmax(_AlongDim):
-    r"""Softmax along ``dim`` (default the last axis), stable for any input."""
+    r"""Softmax along ``dim`` (default the last axis), stable for any input (``dim=None``:
+    PyTorch's implicit, deprecated choice, with its warning)."""
 
     def forward(self, x: Any) -> Any:
-        return F.softmax(x, axis=self.dim)
+        return F.softmax(x, axis=self._axis(x))
 
 
 class LogSoftmax(_AlongDim):
-    r"""Log-softmax along ``dim`` (default the last axis), stable for any input."""
+    r"""Log-softmax along ``dim`` (default the last axis), stable for any input
+    (``dim=None``: PyTorch's implicit, deprecated choice, with its warning)."""
 
     def forward(self, x: Any) -> Any:
-        return F.log_softmax(x, axis=self.dim)
+        return F.log_softmax(x, axis=self._axis(x))
 
 
 class Flatten(Module):

@@ -15,6 +15,10 @@ except ImportError as exc:  # pragma: no cover - exercised in an environment wit
         "tensorgraph.onnx needs the onnx package: pip install \"tensorgraph[onnx]\""
     ) from exc
 
+from . import (  # noqa: F401 - register the converters of these layer families
+    _conv_layers,
+    _norm_layers,
+)
 from ._deploy import ClassProbabilities, Standardize
 from ._export import OPSET_VERSION, export
 from ._layers import CONVERTERS

@@ -92,9 +92,11 @@ def export(
 ) -> onnx.ModelProto:
     r"""Write ``model`` (in evaluation mode) as an ONNX model.
 
-    Models built from :mod:`tensorgraph.nn` layers (``Linear``, ``BatchNorm1d``,
-    activations, ``Softmax``/``LogSoftmax``, ``Dropout`` (the identity in evaluation),
-    ``Flatten``, ``Identity``, and ``Sequential``/``MLP`` of them) are exported; the
+    Models built from :mod:`tensorgraph.nn` layers (``Linear``, ``Conv1d``/``Conv2d``,
+    the pooling layers, ``BatchNorm1d``/``BatchNorm2d``, ``LayerNorm``, activations,
+    ``Softmax``/``LogSoftmax``, ``Dropout`` (the identity in evaluation), ``Flatten``,
+    ``Identity``, and ``Sequential``/``MLP`` of them; the table is
+    :data:`~tensorgraph.onnx.CONVERTERS`) are exported; the
     graph uses ONNX operator set :data:`OPSET_VERSION`. Any other module (or a subclass
     that overrides a layer's ``forward``) raises :class:`~tensorgraph.errors.ExportError`
     naming it and its place in the model.

@@ -15,14 +15,28 @@ import numpy as np
 
 from ..broadcast import single_axis
 from ..tensor import Tensor
+from . import (
+    activations,  # noqa: F401 - registers gelu, silu
+    embedding,  # noqa: F401 - registers embedding
+    losses,  # noqa: F401 - registers the fused losses
+    nn_ops,  # noqa: F401 - registers the fused nn ops
+    normalization,  # noqa: F401 - registers layer_norm
+    special,  # noqa: F401 - registers erf
+)
 from . import decompositions as _decompositions
 from . import diagonals as _diagonals
 from . import einsum as _einsum
+from . import indexing as _indexing
+from . import join as _join
 from . import linalg as _linalg
-from . import nn_ops  # noqa: F401 - registers the fused nn ops
 from . import norms as _norms
+from . import reorder as _reorder
+from . import shape as _shape
+from . import sorting as _sorting
+from . import stencil as _stencil
 from ._base import REGISTRY, Domain, Op, register
 from .assign import setitem
+from .conv import conv_nd  # noqa: F401 - registers conv1d, conv2d
 from .decompositions import cholesky, det, eigh, eigvalsh, inv, slogdet, solve
 from .diagonals import diag, diagonal, trace, tril, triu
 from .einsum import einsum
@@ -82,39 +96,61 @@ from .elementwise_math import (
     trunc,
 )  # fmt: skip
 from .fused import log_softmax, softmax
+from .indexing import getitem, scatter_add, take, take_along_axis
+from .join import (
+    array_split,
+    column_stack,
+    concatenate,
+    dsplit,
+    dstack,
+    hsplit,
+    hstack,
+    split,
+    stack,
+    vsplit,
+    vstack,
+)  # fmt: skip
 from .linalg import dot, inner, kron, matmul, outer, tensordot, vdot
 from .norms import norm
+from .pooling import adaptive_matrix  # noqa: F401 - registers the pooling ops
 from .reduction import logsumexp, max, mean, min, prod, sum, var
+from .reorder import flip, fliplr, flipud, repeat, roll, rot90, tile
 from .shape import (
-    array_split,
     astype,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
     broadcast_to,
-    concatenate,
     expand_dims,
     flatten,
-    getitem,
+    moveaxis,
     pad,
     permute,
+    ravel,
     reshape,
-    scatter_add,
-    split,
     squeeze,
-    stack,
     swapaxes,
     transpose,
 )  # fmt: skip
+from .sorting import argsort, sort
+from .special import erf
+from .stencil import gradient
 
 __all__ = [
     "FUNCTIONS", "REGISTRY", "UFUNCS", "Domain", "Op", "abs", "add", "arccos", "arccosh",
-    "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "array_split", "astype",
-    "broadcast_to", "cbrt", "ceil", "clip", "concatenate", "cos", "cosh", "divide", "exp",
-    "exp2", "expand_dims", "expm1", "flatten", "floor", "fmax", "fmin", "fmod", "getitem",
-    "hypot", "leaky_relu", "log", "log1p", "log2", "log10", "log_softmax", "logaddexp",
-    "logaddexp2", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum",
-    "multiply", "negative", "pad", "permute", "power", "prod", "reciprocal", "register",
-    "relu", "remainder", "reshape", "round", "scatter_add", "setitem", "sigmoid", "sign",
-    "sin", "sinh", "softmax", "softplus", "split", "sqrt", "square", "squeeze", "stack",
-    "subtract", "sum", "swapaxes", "tan", "tanh", "transpose", "trunc", "var", "where",
+    "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argsort", "array_split", "astype",
+    "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_to", "cbrt", "ceil", "clip",
+    "column_stack", "concatenate", "cos", "cosh", "divide", "dsplit", "dstack", "erf", "exp",
+    "exp2",
+    "expand_dims", "expm1", "flatten", "flip", "fliplr", "flipud", "floor", "fmax", "fmin",
+    "fmod", "getitem", "gradient", "hsplit", "hstack", "hypot", "leaky_relu", "log", "log1p",
+    "log2", "log10", "log_softmax", "logaddexp", "logaddexp2", "logsumexp", "matmul", "max",
+    "maximum", "mean", "min", "minimum", "moveaxis", "multiply", "negative", "pad", "permute",
+    "power", "prod", "ravel", "reciprocal", "register", "relu", "remainder", "repeat",
+    "reshape", "roll", "rot90", "round", "scatter_add", "setitem", "sigmoid", "sign", "sin",
+    "sinh", "softmax", "softplus", "sort", "split", "sqrt", "square", "squeeze", "stack",
+    "subtract", "sum", "swapaxes", "take", "take_along_axis", "tan", "tanh", "tile",
+    "transpose", "trunc", "var", "vsplit", "vstack", "where",
 ]  # fmt: skip
 __all__ += [  # the linear algebra family (ops/linalg.py and its siblings)
     "cholesky", "det", "diag", "diagonal", "dot", "eigh", "eigvalsh", "einsum", "inner",
@@ -302,8 +338,8 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.size: _np_size,
     np.zeros_like: _constant(np.zeros_like), np.ones_like: _constant(np.ones_like),
     np.argmax: _constant(np.argmax), np.argmin: _constant(np.argmin),
-    np.argsort: _constant(np.argsort),
     np.round: _np_round, np.around: _np_round,
 }  # fmt: skip
-for _family in (_decompositions, _diagonals, _einsum, _linalg, _norms):
-    FUNCTIONS.update(_family.FUNCTIONS)
+for _module in (_decompositions, _diagonals, _einsum, _linalg, _norms, _shape, _indexing, _join,
+                _reorder, _sorting, _stencil):
+    FUNCTIONS.update(_module.FUNCTIONS)

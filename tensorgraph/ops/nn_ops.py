@@ -429,12 +429,36 @@ def cross_entropy_probs(z: Any, t: Any) -> Any:
     return CrossEntropyProbs.apply(z, t)
 
 
+def _nll_params(shapes: Sequence[tuple[int, ...]]) -> list[dict[str, Any]]:
+    plain = _label_params(shapes)
+    c = shapes[0][1]
+    weight = np.linspace(0.5, 2.0, c)
+    first = plain[0]["labels"]
+    return [*plain, {"labels": first, "weight": weight},
+            {"labels": first, "weight": weight, "ignore_index": 1},
+            {"labels": first, "ignore_index": 0}]
+
+
+def _nll_scale(labels: np.ndarray, weight: Any, ignore_index: int | None
+               ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Labels safe to index with (ignored ones set to 0), and the per-sample factor
+    ``weight[label]`` (0 where ignored), or None when every factor is 1."""
+    if ignore_index is None and weight is None:
+        return labels, None
+    keep = np.ones(labels.shape, bool) if ignore_index is None else labels != ignore_index
+    safe = np.where(keep, labels, 0)
+    scale = keep.astype(np.float64) if weight is None else np.where(keep, weight[safe], 0)
+    return safe, scale
+
+
 @register
 class NllLoss(Op):
     r"""Negative log-likelihood of log-probabilities ``x`` (classes on axis 1) at the
-    integer ``labels``, one value per sample.
+    integer ``labels``, one value per sample, optionally weighted per class by ``weight``
+    :math:`w` and with samples whose label is ``ignore_index`` contributing 0 (as PyTorch):
 
-    .. math:: \ell_n = -x_{n y_n},\qquad \bar x_n = -\bar\ell_n\,\operatorname{onehot}(y_n)
+    .. math:: \ell_n = -w_{y_n} x_{n y_n},\qquad
+              \bar x_n = -\bar\ell_n\,w_{y_n}\operatorname{onehot}(y_n)
 
     >>> import numpy as np, tensorgraph as tg
     >>> tg.ops.nn_ops.nll_loss(tg.tensor([[-1.0, -2.0]]), np.array([1]))
@@ -442,22 +466,39 @@ class NllLoss(Op):
     """
 
     name = "nll_loss"
-    array_params = frozenset({"labels"})
-    domain = Domain(shapes=_class_shapes, params=_label_params, min_rank=2)
+    array_params = frozenset({"labels", "weight"})
+    domain = Domain(shapes=_class_shapes, params=_nll_params, min_rank=2)
 
     @staticmethod
-    def forward(x: Any, labels: Any = None) -> Any:
-        return -np.squeeze(np.take_along_axis(x, np.expand_dims(labels, 1), axis=1), 1)
+    def forward(x: Any, labels: Any = None, weight: Any = None,
+                ignore_index: int | None = None) -> Any:
+        safe, scale = _nll_scale(labels, weight, ignore_index)
+        picked = -np.squeeze(np.take_along_axis(x, np.expand_dims(safe, 1), axis=1), 1)
+        if scale is None:
+            return picked
+        # where, not a product: an ignored sample gives 0 even if its picked value is inf
+        return np.where(scale != 0, picked * scale.astype(x.dtype), 0).astype(x.dtype)
 
     @staticmethod
-    def reference(x: Any, labels: Any = None) -> Any:
-        return -np.sum(x * _one_hot(labels, x.shape[1]), axis=1)
+    def reference(x: Any, labels: Any = None, weight: Any = None,
+                  ignore_index: int | None = None) -> Any:
+        safe, scale = _nll_scale(labels, weight, ignore_index)
+        per = -np.sum(x * _one_hot(safe, x.shape[1]), axis=1)
+        return per if scale is None else (per * scale).astype(x.dtype)
 
     @staticmethod
-    def vjp_0(grad: Any, out: Any, x: Any, labels: Any = None) -> Any:
-        return -np.expand_dims(grad, 1) * _one_hot(labels, x.shape[1])
+    def vjp_0(grad: Any, out: Any, x: Any, labels: Any = None, weight: Any = None,
+              ignore_index: int | None = None) -> Any:
+        safe, scale = _nll_scale(labels, weight, ignore_index)
+        if scale is not None:
+            grad = grad * scale.astype(x.dtype)
+        return -np.expand_dims(grad, 1) * _one_hot(safe, x.shape[1])
 
 
-def nll_loss(x: Any, labels: np.ndarray) -> Any:
-    """Per-sample NLL at integer labels; see :class:`NllLoss`."""
-    return NllLoss.apply(x, labels=labels)
+def nll_loss(x: Any, labels: np.ndarray, weight: Any = None,
+             ignore_index: int | None = None) -> Any:
+    """Per-sample NLL at integer labels (optionally class-weighted, with an ignored label);
+    see :class:`NllLoss`."""
+    if weight is None and ignore_index is None:
+        return NllLoss.apply(x, labels=labels)
+    return NllLoss.apply(x, labels=labels, weight=weight, ignore_index=ignore_index)

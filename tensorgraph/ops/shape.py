@@ -1,14 +1,14 @@
-r"""Shape ops: views, rearrangements, joins and indexing.
+r"""Shape ops: reshapes, axis permutations, broadcasting, padding and casts.
 
-Only a few are primitives with their own VJP: reshape, transpose, broadcast_to,
-concatenate, stack, getitem (with its adjoint scatter), pad and astype. The others
-(swapaxes, expand_dims, squeeze, flatten, permute, split) are compositions of these, so
-their gradients need no code of their own.
+The primitives here are reshape, transpose, broadcast_to, pad and astype. The others
+(expand_dims, squeeze, flatten, ravel, atleast_1d/2d/3d, permute, swapaxes, moveaxis) are
+compositions of reshape and transpose, so their gradients need no code of their own.
+Joins and splits live in :mod:`.join`, indexing and sorting in :mod:`.indexing`, and the
+reorderings (flip, roll, rot90, repeat, tile) in :mod:`.reorder`.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from ..broadcast import as_index, as_shape, normalize_axis, single_axis
-from ..errors import DTypeError, ShapeError
+from ..errors import DomainError, DTypeError, ShapeError
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -25,14 +25,32 @@ if TYPE_CHECKING:
 from ._base import Domain, Op, register
 
 __all__ = [
-    "array_split", "astype", "broadcast_to", "concatenate", "expand_dims", "flatten",
-    "getitem", "pad", "permute", "reshape", "split", "squeeze", "stack", "swapaxes",
+    "astype", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_to", "expand_dims",
+    "flatten", "moveaxis", "pad", "permute", "ravel", "reshape", "squeeze", "swapaxes",
     "transpose",
 ]  # fmt: skip
 
 
 def _shape(x: Any) -> tuple[int, ...]:
     return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+
+
+def _along(axis: int, index: Any) -> tuple[Any, ...]:
+    """The index that applies ``index`` along ``axis`` (every earlier axis whole)."""
+    return (slice(None),) * axis + (index,)
+
+
+def _normalize_index(index: Any) -> Any:
+    """An index as numpy takes it: Tensors become their arrays, lists become arrays."""
+    from ..tensor import Tensor
+
+    if isinstance(index, Tensor):
+        return index.numpy()
+    if isinstance(index, list):
+        return np.asarray(index)
+    if isinstance(index, tuple):
+        return tuple(_normalize_index(i) for i in index)
+    return index
 
 
 # --------------------------------------------------------------------------- reshape
@@ -116,6 +134,71 @@ def flatten(x: Any) -> Tensor:
     return Reshape.apply(x, shape=(math.prod(_shape(x)),))
 
 
+def ravel(a: Any, order: str = "C") -> Tensor:
+    """Return the elements as a 1-d tensor, as ``numpy.ravel`` (row-major only): a reshape.
+
+    >>> import tensorgraph as tg
+    >>> tg.ravel(tg.ones((2, 3))).shape
+    (6,)
+    """
+    if order != "C":
+        raise DomainError(f"ravel: only order='C' is supported on Tensors, got order={order!r}")
+    return flatten(a)
+
+
+def _atleast(name: str, ndim: int, arys: tuple[Any, ...]) -> Any:
+    from ..tensor import Tensor
+
+    results: list[Any] = []
+    for a in arys:
+        t = a if isinstance(a, Tensor) else Tensor(np.asarray(a))
+        shape = t.shape
+        if len(shape) >= ndim:
+            results.append(t)  # as numpy: the argument itself when it has enough axes
+        elif ndim == 3 and len(shape) == 2:
+            results.append(Reshape.apply(t, shape=(*shape, 1)))
+        elif ndim == 3 and len(shape) == 1:
+            results.append(Reshape.apply(t, shape=(1, *shape, 1)))
+        else:
+            results.append(Reshape.apply(t, shape=(1,) * (ndim - len(shape)) + shape))
+    if not results:
+        raise TypeError(f"{name}: expected at least one tensor")
+    return results[0] if len(results) == 1 else tuple(results)
+
+
+def atleast_1d(*arys: Any) -> Any:
+    """View each input with at least one axis (numpy's rules): a reshape.
+
+    One input gives a tensor, several a tuple of tensors, as ``numpy.atleast_1d``.
+
+    >>> import tensorgraph as tg
+    >>> tg.atleast_1d(tg.tensor(2.0)).shape
+    (1,)
+    """
+    return _atleast("atleast_1d", 1, arys)
+
+
+def atleast_2d(*arys: Any) -> Any:
+    """View each input with at least two axes: ``(n,)`` becomes ``(1, n)``.
+
+    >>> import tensorgraph as tg
+    >>> tg.atleast_2d(tg.ones(3)).shape
+    (1, 3)
+    """
+    return _atleast("atleast_2d", 2, arys)
+
+
+def atleast_3d(*arys: Any) -> Any:
+    """View each input with at least three axes: ``(n,)`` becomes ``(1, n, 1)`` and
+    ``(m, n)`` becomes ``(m, n, 1)``, as ``numpy.atleast_3d``.
+
+    >>> import tensorgraph as tg
+    >>> tg.atleast_3d(tg.ones((2, 3))).shape
+    (2, 3, 1)
+    """
+    return _atleast("atleast_3d", 3, arys)
+
+
 # --------------------------------------------------------------------------- transpose
 def _transpose_params(shapes: Any) -> list[dict[str, Any]]:
     n = len(shapes[0])
@@ -173,6 +256,34 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     return Transpose.apply(x, axes=tuple(perm))
 
 
+def moveaxis(a: Any, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
+    """Move axes to new positions, the others keeping their order: a transpose.
+
+    >>> import tensorgraph as tg
+    >>> tg.moveaxis(tg.ones((2, 3, 4)), 0, -1).shape
+    (3, 4, 2)
+    """
+    ndim = len(_shape(a))
+    src = _axes_in_order(source, ndim, "moveaxis", "source")
+    dst = _axes_in_order(destination, ndim, "moveaxis", "destination")
+    if len(src) != len(dst):
+        raise ShapeError(f"moveaxis: source {source!r} and destination {destination!r} must "
+                         f"name the same number of axes")
+    order = [n for n in range(ndim) if n not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return Transpose.apply(a, axes=tuple(order))
+
+
+def _axes_in_order(axis: Any, ndim: int, op: str, what: str) -> tuple[int, ...]:
+    """Axes as given (order kept, unlike normalize_axis), non-negative and distinct."""
+    given = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    result = tuple(single_axis(a, ndim, op) for a in given)
+    if len(set(result)) != len(result):
+        raise ShapeError(f"moveaxis: repeated axis in {what} {axis!r}")
+    return result
+
+
 # --------------------------------------------------------------------------- broadcast_to
 @register
 class BroadcastTo(Op):
@@ -209,275 +320,6 @@ def broadcast_to(x: Any, shape: int | Sequence[int]) -> Tensor:
             or any(s not in (1, t) for s, t in zip(source, target[lead:]))):
         raise ShapeError(f"broadcast_to: cannot broadcast shape {source} to {target}")
     return BroadcastTo.apply(x, shape=target)
-
-
-# --------------------------------------------------------------------------- joins
-def _along(axis: int, index: Any) -> tuple[Any, ...]:
-    return (slice(None),) * axis + (index,)
-
-
-@register
-class Concatenate(Op):
-    r"""Join tensors along an existing axis. The VJP slices :math:`\bar z` back into pieces.
-
-    >>> import tensorgraph as tg
-    >>> tg.concatenate([tg.ones(2), tg.zeros(3)]).shape
-    (5,)
-    """
-
-    name = "concatenate"
-    array_params = frozenset()
-    domain = Domain(nargs=3, shapes="concat", min_rank=1,
-                    params=lambda shapes: [{"axis": shapes[0].__len__() - 1}])
-
-    @staticmethod
-    def forward(*xs: Any, axis: int = 0) -> Any:
-        return np.concatenate(xs, axis=axis)
-
-    @staticmethod
-    def reference(*xs: Any, axis: int = 0) -> Any:
-        return np.concatenate(xs, axis=axis)
-
-    @classmethod
-    def vjp(cls, grad: Any, out: Any, inputs: Sequence[Any], needs: Sequence[bool],
-            params: dict[str, Any], ctx: Any) -> list[Any]:
-        axis = params["axis"]
-        grads: list[Any] = []
-        start = 0
-        for x, need in zip(inputs, needs):
-            stop = start + x.shape[axis]
-            grads.append(grad[_along(axis, slice(start, stop))] if need else None)
-            start = stop
-        return grads
-
-
-@register
-class Stack(Op):
-    r"""Join equally shaped tensors along a new axis. :math:`\bar x_k = \bar z[..., k, ...]`.
-
-    >>> import tensorgraph as tg
-    >>> tg.stack([tg.ones(2), tg.zeros(2)]).shape
-    (2, 2)
-    """
-
-    name = "stack"
-    array_params = frozenset()
-    domain = Domain(nargs=3, shapes="stack", params=lambda shapes: [
-        {"axis": 0}, {"axis": len(shapes[0])}])
-
-    @staticmethod
-    def forward(*xs: Any, axis: int = 0) -> Any:
-        return np.stack(xs, axis=axis)
-
-    @staticmethod
-    def reference(*xs: Any, axis: int = 0) -> Any:
-        return np.stack(xs, axis=axis)
-
-    @classmethod
-    def vjp(cls, grad: Any, out: Any, inputs: Sequence[Any], needs: Sequence[bool],
-            params: dict[str, Any], ctx: Any) -> list[Any]:
-        axis = params["axis"]
-        return [grad[_along(axis, k)] if need else None for k, need in enumerate(needs)]
-
-
-def _check_join(name: str, xs: Sequence[Any], axis: Any, new_axis: bool) -> int:
-    if isinstance(xs, np.ndarray) or not isinstance(xs, (list, tuple)) or not xs:
-        raise TypeError(f"{name}: expected a non-empty list or tuple of tensors")
-    shapes = [_shape(x) for x in xs]
-    ndim = len(shapes[0])
-    if any(len(s) != ndim for s in shapes):
-        raise ShapeError(f"{name}: all inputs must have the same number of dimensions, got "
-                         f"shapes {shapes}")
-    if ndim == 0 and not new_axis:
-        raise ShapeError(f"{name}: zero-dimensional tensors cannot be concatenated "
-                         f"(numpy refuses them too); use stack")
-    a = single_axis(axis, ndim + 1 if new_axis else ndim, name)
-    for i, s in enumerate(shapes):
-        others = [d for j, d in enumerate(s) if new_axis or j != a]
-        first = [d for j, d in enumerate(shapes[0]) if new_axis or j != a]
-        if others != first:
-            where = "" if new_axis else f" except along axis {a}"
-            raise ShapeError(f"{name}: input {i} has shape {s}, which differs from input 0's "
-                             f"shape {shapes[0]}{where}")
-    return a
-
-
-def concatenate(xs: Sequence[Any], axis: int | None = 0) -> Tensor:
-    """Join ``xs`` along ``axis``; see :class:`Concatenate`. ``axis=None`` flattens every
-    input first, as numpy does."""
-    if axis is None and isinstance(xs, (list, tuple)):
-        xs = [flatten(x) for x in xs]
-        axis = 0
-    return Concatenate.apply(*xs, axis=_check_join("concatenate", xs, axis, new_axis=False))
-
-
-def stack(xs: Sequence[Any], axis: int = 0) -> Tensor:
-    """Stack ``xs`` along a new ``axis``; see :class:`Stack`."""
-    return Stack.apply(*xs, axis=_check_join("stack", xs, axis, new_axis=True))
-
-
-def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
-    """Split ``x`` into pieces along ``axis``, as ``numpy.split``: each piece is a getitem.
-
-    An int ``N`` asks for ``N`` equal pieces (an error when the axis length is not a
-    multiple of ``N``); a sequence of indices gives the cut points, with Python's slicing
-    rules (negative indices count from the end, indices past the end give empty pieces).
-    """
-    return _split("split", x, indices_or_sections, axis, equal=True)
-
-
-def array_split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
-    """As :func:`split`, but ``N`` pieces need not be equal (``numpy.array_split``): the
-    first ``n % N`` pieces get one element more."""
-    return _split("array_split", x, indices_or_sections, axis, equal=False)
-
-
-def _split(name: str, x: Any, indices_or_sections: Any, axis: Any,
-           equal: bool) -> list[Tensor]:
-    shape = _shape(x)
-    if not shape:
-        raise ShapeError(f"{name}: cannot split a 0-d tensor")
-    a = single_axis(axis, len(shape), name)
-    n = shape[a]
-    if isinstance(indices_or_sections, (int, np.integer)) and not isinstance(
-            indices_or_sections, (bool, np.bool_)):
-        sections = int(indices_or_sections)
-        if sections <= 0:
-            raise ShapeError(f"{name}: the number of sections must be positive, got {sections}")
-        if equal and n % sections:
-            raise ShapeError(f"{name}: axis {a} of shape {shape} (length {n}) cannot be split "
-                             f"into {sections} equal sections; use array_split for unequal "
-                             f"ones")
-        size, extra = divmod(n, sections)
-        bounds = [k * size + min(k, extra) for k in range(sections + 1)]
-    else:
-        if isinstance(indices_or_sections, (str, bytes, float, np.floating)) or not isinstance(
-                indices_or_sections, (Sequence, np.ndarray)):
-            raise TypeError(f"{name}: indices_or_sections must be an int or a sequence of "
-                            f"ints, got {type(indices_or_sections).__name__} "
-                            f"{indices_or_sections!r}")
-        bounds = [0, *[as_index(i, name, "a split index") for i in indices_or_sections], n]
-    # Python slicing, as numpy.split: negative cuts count from the end, cuts past the end
-    # clip, and a cut before the previous one gives an empty piece
-    return [getitem(x, _along(a, slice(lo, hi))) for lo, hi in itertools.pairwise(bounds)]
-
-
-# --------------------------------------------------------------------------- indexing
-def _is_basic(index: Any) -> bool:
-    parts = index if isinstance(index, tuple) else (index,)
-    return all(p is None or p is Ellipsis or (isinstance(p, (slice, int, np.integer))
-               and not isinstance(p, bool)) for p in parts)
-
-
-def _getitem_params(shapes: Any) -> list[dict[str, Any]]:
-    shape = shapes[0]
-    if not shape:
-        return [{"index": ()}, {"index": None}]
-    n = shape[0]
-    return [
-        {"index": 0}, {"index": slice(None, None, -1)}, {"index": (Ellipsis, slice(0, 1))},
-        {"index": np.array([0, n - 1, 0])},  # repeated indices accumulate
-        {"index": np.arange(n) % 2 == 0},
-    ]
-
-
-@register
-class Getitem(Op):
-    r"""Indexing with numpy's basic and advanced rules, boolean masks included.
-
-    .. math:: \bar x = \operatorname{scatter\_add}(0, \text{index}, \bar z)
-
-    Repeated indices accumulate their gradients.
-
-    >>> import tensorgraph as tg
-    >>> tg.getitem(tg.arange(5.0), [0, 0, 3])
-    tensor([0., 0., 3.], dtype=float32)
-    """
-
-    name = "getitem"
-    array_params = frozenset({"index"})
-    domain = Domain(params=_getitem_params, empty=False)
-
-    @staticmethod
-    def forward(x: Any, index: Any = ()) -> Any:
-        return x[index]
-
-    reference = forward
-
-    @staticmethod
-    def vjp_0(grad: Any, out: Any, x: Any, index: Any = ()) -> Any:
-        return scatter_add(grad, index=index, shape=x.shape)
-
-
-@register
-class ScatterAdd(Op):
-    r"""The adjoint of getitem: a zero array of ``shape`` with ``grad`` added at ``index``.
-
-    .. math:: z = \operatorname{scatter\_add}(0, \text{index}, x),\quad
-              \bar x = \bar z[\text{index}]
-
-    >>> import numpy as np, tensorgraph as tg
-    >>> tg.ops.scatter_add(tg.tensor([1.0, 2.0, 3.0]), np.array([0, 2, 0]), (3,))
-    tensor([4., 0., 2.], dtype=float32)
-    """
-
-    name = "scatter_add"
-    array_params = frozenset({"index"})
-    domain = Domain(params=lambda shapes: [{"index": 0, "shape": (3, *shapes[0])},
-                                           {"index": np.array([0, 2, 0]),
-                                            "shape": (3, *shapes[0])}],
-                    min_rank=0)
-
-    @staticmethod
-    def forward(x: Any, index: Any = (), shape: tuple[int, ...] = ()) -> Any:
-        result = np.zeros(shape, dtype=x.dtype)
-        if _is_basic(index):
-            result[index] = x
-        else:
-            np.add.at(result, index, x)
-        return result
-
-    @staticmethod
-    def reference(x: Any, index: Any = (), shape: tuple[int, ...] = ()) -> Any:
-        result = np.zeros(shape, dtype=x.dtype)
-        np.add.at(result, index, x)
-        return result
-
-    @staticmethod
-    def vjp_0(grad: Any, out: Any, x: Any, index: Any = (), shape: tuple[int, ...] = ()) -> Any:
-        return grad[index]
-
-
-def _normalize_index(index: Any) -> Any:
-    from ..tensor import Tensor
-
-    if isinstance(index, Tensor):
-        return index.numpy()
-    if isinstance(index, list):
-        return np.asarray(index)
-    if isinstance(index, tuple):
-        return tuple(_normalize_index(i) for i in index)
-    return index
-
-
-def getitem(x: Any, index: Any) -> Tensor:
-    """Index ``x`` as numpy would; see :class:`Getitem`."""
-    index = _normalize_index(index)
-    try:
-        np.empty(_shape(x), dtype=np.bool_)[index]
-    except IndexError as err:
-        raise ShapeError(f"getitem: index {index!r} is invalid for shape {_shape(x)}: {err}") \
-            from None
-    return Getitem.apply(x, index=index)
-
-
-def scatter_add(x: Any, index: Any, shape: tuple[int, ...]) -> Any:
-    """Return zeros of ``shape`` with ``x`` added at ``index``; works on arrays and Tensors."""
-    from ..tensor import Tensor
-
-    if isinstance(x, Tensor):
-        return ScatterAdd.apply(x, index=index, shape=tuple(shape))
-    return ScatterAdd.forward(x, index=index, shape=tuple(shape))
 
 
 # --------------------------------------------------------------------------- pad
@@ -566,3 +408,9 @@ def astype(x: Any, dtype: DTypeLike) -> Tensor:
         raise DTypeError(f"astype: casting a tensor that requires grad to {target} would cut "
                          f"its gradient; use .detach().astype({target}) to say so")
     return Astype.apply(x, dtype=target)
+
+
+FUNCTIONS: dict[Any, Any] = {
+    np.moveaxis: moveaxis, np.ravel: ravel, np.atleast_1d: atleast_1d,
+    np.atleast_2d: atleast_2d, np.atleast_3d: atleast_3d,
+}

@@ -68,11 +68,7 @@ CONVENTIONS = [(name, kind) for kind in ("kinks", "ties") for name in _ops_with(
 EMPTY_OPS = _ops_with("empty")
 
 #: Registered ops that deliberately have no public function of their own.
-INTERNAL_OPS = {
-    # the adjoint of getitem: it exists so that getitem's VJP is itself differentiable
-    # (second derivatives); users index instead.
-    "scatter_add",
-}
+INTERNAL_OPS: set[str] = set()  # scatter_add, getitem's adjoint, is public (tg.scatter_add)
 
 #: The ops issue 2 asks for; guards against an import that silently empties the registry.
 REQUIRED_OPS = {

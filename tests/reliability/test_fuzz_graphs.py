@@ -45,7 +45,10 @@ def _family(module: str) -> list[type[Op]]:
 
 ELEMENTWISE = _family("elementwise")
 REDUCTIONS = _family("reduction")
-SHAPE_OPS = [op for op in _family("shape") if op.domain.params is not None]
+# the shape family spans the modules ops/shape.py was split into (one input, or a join)
+SHAPE_OPS = [op for module in ("shape", "join", "indexing", "reorder") for op in _family(module)
+             if op.domain.params is not None
+             and (op.domain.nargs == 1 or op.domain.shapes in ("concat", "stack"))]
 
 LEAF_SHAPES = [(), (3,), (2, 3), (1, 3), (2, 1), (2, 2, 1)]
 BOUND = 8.0  # values stay in [-BOUND, BOUND] so finite differences stay accurate
