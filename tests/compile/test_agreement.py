@@ -31,11 +31,13 @@ def _float64() -> Any:
         yield
 
 
-def _batches(n_in: int, n_out: int, batch: int, kind: str, dtype: Any) -> list[tuple[Any, Any]]:
+def _batches(n_in: int | tuple[int, ...], n_out: int, batch: int, kind: str, dtype: Any
+             ) -> list[tuple[Any, Any]]:
     rng = np.random.default_rng(7)
     out = []
+    in_shape = n_in if isinstance(n_in, tuple) else (n_in,)
     for _ in range(STEPS):
-        x = rng.standard_normal((batch, n_in)).astype(dtype)
+        x = rng.standard_normal((batch, *in_shape)).astype(dtype)
         if kind == "binary":
             y = (rng.random((batch, n_out)) > 0.5).astype(dtype)
         elif kind == "labels":
@@ -58,7 +60,8 @@ def _training_step(model: Any, opt: Any, loss_fn: Any) -> Callable[[Any, Any], A
 
 
 def _run(build: Callable[[], tuple[Any, Any, Callable[..., Any]]], kind: str = "regression",
-         n_in: int = 5, n_out: int = 3, dtype: Any = np.float64, train: bool = True,
+         n_in: int | tuple[int, ...] = 5, n_out: int = 3, dtype: Any = np.float64,
+         train: bool = True,
          batch: int = 8) -> tuple[list[Any], list[Any], CompiledFunction]:
     """Train two copies (eager, compiled); return both copies' (losses, arrays) and the
     compiled function."""
@@ -351,3 +354,20 @@ def test_numpy_scalar_gradients_are_replayed_not_baked_in() -> None:
         assert w.grad is not None
         np.testing.assert_array_equal(w.grad.numpy(), scale * np.arange(3.0))
     assert compiled.replays == 2
+
+
+@pytest.mark.parametrize("train", [True, False], ids=["train", "eval"])
+def test_batchnorm2d_agrees(train: bool) -> None:
+    """``BatchNorm2d`` (a ``BatchNorm1d`` over the ``(N, C, H*W)`` view) replays: the
+    statistics over axes (0, 2) of the view, the running buffers and the VJP, bit for bit."""
+    def build() -> Any:
+        bn = _seeded(lambda: nn.BatchNorm2d(3))
+        bn.weight.data = np.linspace(0.5, 1.5, 3)
+        bn.bias.data = np.linspace(-0.2, 0.2, 3)
+        opt = optim.Adam(bn.parameters(), lr=0.01)
+        return bn, opt, lambda out, y: ((out.reshape((4, 30)) - y) ** 2).mean()
+
+    eager, compiled, fn = _run(build, n_in=(3, 2, 5), n_out=30, batch=4, train=train)
+    _assert_same(eager, compiled, fn)
+    if train:  # the running statistics moved, identically (compared above)
+        assert not np.array_equal(compiled[1][2], np.zeros(3))
