@@ -127,7 +127,7 @@ class _Plan:
             prologue.append(f"s{slot} = {writer.const(t)}._data")
         template = self._outputs(tracer, result, writer)
         held = _storages(tracer.values, tracer.pinned)
-        scratch: dict[Any, np.ndarray] = {}  # the kernels' temporaries (see _kernels)
+        scratch: dict[Any, Any] = {}  # the kernels' temporaries (see _kernels)
         for step in tracer.steps:
             out = step.outs
             value = tracer.values.get(out) if isinstance(out, int) else None

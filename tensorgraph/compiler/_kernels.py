@@ -32,7 +32,7 @@ class _Kernel:
     liveness; None: a fresh array, as eagerly) and its temporaries into scratch arrays."""
 
     def __init__(self, shape: tuple[int, ...], dtype: np.dtype,
-                 scratch: dict[Any, np.ndarray]) -> None:
+                 scratch: dict[Any, Any]) -> None:
         self.shape, self.dtype = shape, dtype
         #: temporaries, shared by every kernel of a plan: they never outlive one call
         self.scratch = scratch
@@ -97,14 +97,17 @@ class _SumOfSquaresVjp(_Kernel):
 
 
 class _BatchStats(_Kernel):
-    """``compiler._modules.batch_stats`` with the centred values in a scratch array."""
+    """``compiler._modules.batch_stats``, keeping the centred values ``x - mean`` (before
+    squaring) for the batch-norm forward that follows, which then skips recomputing them."""
 
     def __call__(self, data: Any, axis: tuple[int, ...], *, into: Any = None) -> Any:
         batch_mean = data.mean(axis=axis, keepdims=True)
-        centred = np.subtract(data, batch_mean, out=self.buf("centred", data.shape,
-                                                              data.dtype))
-        centred *= centred
-        return batch_mean, centred.mean(axis=axis, keepdims=True)
+        centred = np.subtract(data, batch_mean, out=self.own("centred", data.shape,
+                                                            data.dtype))
+        square = np.multiply(centred, centred, out=self.buf("square", data.shape, data.dtype))
+        # identified by the very arrays of this replay: a forward given other ones recomputes
+        self.scratch["centred"] = (data, batch_mean, centred)
+        return batch_mean, square.mean(axis=axis, keepdims=True)
 
 
 class _ReluVjp(_Kernel):
@@ -146,8 +149,13 @@ class _BatchNormForward(_Kernel):
         if mean is None or var is None or gamma is None:
             return nn_ops.BatchNorm.forward(x, gamma, beta, axis, eps, mean, var)
         inv_std = 1 / np.sqrt(var + eps)
-        xhat = np.subtract(x, mean, out=self.own("xhat", x.shape, self.dtype))
-        xhat *= inv_std
+        xhat = self.own("xhat", x.shape, self.dtype)
+        centred = self.scratch.get("centred")
+        if centred is not None and centred[0] is x and centred[1] is mean:
+            np.multiply(centred[2], inv_std, out=xhat)  # (x - mean) * inv_std, as below
+        else:
+            np.subtract(x, mean, out=xhat)
+            xhat *= inv_std
         cshape = nn_ops._channel_shape(x.shape, axis)
         out = np.multiply(xhat, gamma.reshape(cshape), out=self.result(into))
         if beta is not None:
@@ -199,7 +207,7 @@ _TABLE: dict[Any, tuple[type[_Kernel], Callable[[tuple[Any, ...]], bool]]] = {
 }
 
 
-def kernel_for(fn: Any, args: tuple[Any, ...], value: Any, scratch: dict[Any, np.ndarray]
+def kernel_for(fn: Any, args: tuple[Any, ...], value: Any, scratch: dict[Any, Any]
                ) -> Any:
     """A kernel for a step calling ``fn`` whose trace result was ``value`` (None: none)."""
     from ._backward import _vjp_all
