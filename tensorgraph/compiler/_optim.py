@@ -140,12 +140,18 @@ def _update(opt: Any, flat: _Group) -> None:
     if opt._decoupled and weight_decay != 0:
         for data in flat.datas:
             data *= 1.0 - lr * weight_decay
-    np.concatenate([p._grad._data for p in params], axis=None, out=g)
-    if maximize:
-        np.negative(g, out=g)
-    # _lerp_(exp_avg, g, 1 - beta1, tmp)
+    grads = [p._grad._data for p in params]
     weight = 1.0 - beta1
-    np.subtract(g, m, out=tmp)
+    if maximize or weight >= 0.5:  # g = -grad, or lerp's other branch (reads g twice)
+        np.concatenate(grads, axis=None, out=g)
+        if maximize:
+            np.negative(g, out=g)
+        grads, m_views, t_views = [g], [m], [tmp]
+    else:  # the operations reading g read each gradient in place: no gathering pass
+        m_views, t_views = flat.m_views, flat.t_views
+    # _lerp_(exp_avg, g, 1 - beta1, tmp)
+    for gi, m_i, ti in zip(grads, m_views, t_views):
+        np.subtract(gi, m_i, out=ti)
     if weight < 0.5:
         tmp *= weight
         m += tmp
@@ -153,7 +159,8 @@ def _update(opt: Any, flat: _Group) -> None:
         tmp *= 1.0 - weight
         np.subtract(g, tmp, out=m)
     v *= beta2
-    np.multiply(g, g, out=tmp)
+    for gi, ti in zip(grads, t_views):
+        np.multiply(gi, gi, out=ti)
     tmp *= 1.0 - beta2
     v += tmp
     bias_correction1 = 1.0 - beta1**step

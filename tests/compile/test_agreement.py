@@ -179,6 +179,10 @@ OPTIMIZERS: dict[str, Callable[[Any], Any]] = {
     "adam-amsgrad-wd": lambda p: optim.Adam(p, lr=0.01, weight_decay=0.1, amsgrad=True),
     "adam-maximize": lambda p: optim.Adam(p, lr=0.01, maximize=True, eps_inside_sqrt=True),
     "adamw": lambda p: optim.AdamW(p, lr=0.01),
+    # lerp's other branch (1 - beta1 >= 0.5) and two groups with their own hyper-parameters
+    "adam-low-beta1": lambda p: optim.Adam(p, lr=0.01, betas=(0.3, 0.9)),
+    "adamw-groups": lambda p: (lambda ps: optim.AdamW([
+        {"params": ps[:1]}, {"params": ps[1:], "lr": 0.02, "weight_decay": 0.1}]))(list(p)),
     "rmsprop": lambda p: optim.RMSprop(p, lr=0.01),
     "rmsprop-centered-momentum": lambda p: optim.RMSprop(p, lr=0.01, centered=True,
                                                          momentum=0.5, weight_decay=0.1),
