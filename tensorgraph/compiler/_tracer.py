@@ -89,10 +89,10 @@ class Tracer:
         i = self.n_slots
         self.n_slots += 1
         self.values[i] = value
-        if isinstance(value, (np.ndarray, tuple, list, set)) and (
-                isinstance(value, np.ndarray) or len(value)):  # () is a shared singleton
-            self.known[id(value)] = i
-        elif numpy_scalar(value):  # a VJP of 0-d operands returns one: a value, not a constant
+        # () is a shared singleton; a numpy scalar is what a VJP of 0-d operands returns
+        # (a value of this replay, not a constant)
+        if (isinstance(value, np.ndarray) or numpy_scalar(value)
+                or (isinstance(value, (tuple, list, set)) and len(value))):
             self.known[id(value)] = i
         return i
 
