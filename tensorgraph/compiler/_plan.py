@@ -142,7 +142,8 @@ def plan_buffers(steps: list[Step], values: dict[int, Any], pinned: set[int]
             reads = {r for s in step_reads(step) for r in roots.get(s, ())}
             busy = {holder[r] for r in reads if r in holder}
             pool = free.get(key, [])
-            choice = next((b for b in pool if b not in busy), None)
+            # the most recently freed buffer first: it is the one most likely still in cache
+            choice = next((b for b in reversed(pool) if b not in busy), None)
             if choice is None:
                 choice = len(buffers)
                 buffers.append((value.shape, value.dtype))
