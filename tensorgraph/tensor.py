@@ -337,6 +337,12 @@ class Tensor:
     def __rmod__(self, other: Any) -> Tensor:
         return _ops.remainder(other, self)
 
+    def __floordiv__(self, other: Any) -> Tensor:
+        return _ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _ops.floor_divide(other, self)
+
     def __pow__(self, other: Any) -> Tensor:
         return _ops.power(self, other)
 

@@ -42,6 +42,8 @@ from .elementwise import (
     tanh,
     where,
 )  # fmt: skip
+from .elementwise_math import FUNCTIONS as _MATH_FUNCTIONS
+from .elementwise_math import UFUNCS as _MATH_UFUNCS
 from .elementwise_math import (
     arccos,
     arccosh,
@@ -53,9 +55,11 @@ from .elementwise_math import (
     cbrt,
     ceil,
     cosh,
+    deg2rad,
     exp2,
     expm1,
     floor,
+    floor_divide,
     fmax,
     fmin,
     fmod,
@@ -64,10 +68,13 @@ from .elementwise_math import (
     log10,
     logaddexp,
     logaddexp2,
+    nan_to_num,
+    rad2deg,
     reciprocal,
     remainder,
     round,
     sign,
+    sinc,
     sinh,
     square,
     tan,
@@ -96,16 +103,16 @@ from .shape import (
 )  # fmt: skip
 
 __all__ = [
-    "FUNCTIONS", "REGISTRY", "UFUNCS", "Domain", "Op", "abs", "add", "arccos", "arccosh",
-    "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "array_split", "astype",
-    "broadcast_to", "cbrt", "ceil", "clip", "concatenate", "cos", "cosh", "divide", "exp",
-    "exp2", "expand_dims", "expm1", "flatten", "floor", "fmax", "fmin", "fmod", "getitem",
-    "hypot", "leaky_relu", "log", "log1p", "log2", "log10", "log_softmax", "logaddexp",
-    "logaddexp2", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum",
-    "multiply", "negative", "pad", "permute", "power", "prod", "reciprocal", "register",
-    "relu", "remainder", "reshape", "round", "scatter_add", "setitem", "sigmoid", "sign",
-    "sin", "sinh", "softmax", "softplus", "split", "sqrt", "square", "squeeze", "stack",
-    "subtract", "sum", "swapaxes", "tan", "tanh", "transpose", "trunc", "var", "where",
+    "FUNCTIONS", "REGISTRY", "UFUNCS", "Domain", "Op", "abs", "add", "arccos", "arccosh", "arcsin",
+    "arcsinh", "arctan", "arctan2", "arctanh", "array_split", "astype", "broadcast_to", "cbrt",
+    "ceil", "clip", "concatenate", "cos", "cosh", "deg2rad", "divide", "exp", "exp2", "expand_dims",
+    "expm1", "flatten", "floor", "floor_divide", "fmax", "fmin", "fmod", "getitem", "hypot",
+    "leaky_relu", "log", "log1p", "log2", "log10", "log_softmax", "logaddexp", "logaddexp2",
+    "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "multiply", "nan_to_num",
+    "negative", "pad", "permute", "power", "prod", "rad2deg", "reciprocal", "register", "relu",
+    "remainder", "reshape", "round", "scatter_add", "setitem", "sigmoid", "sign", "sin", "sinc",
+    "sinh", "softmax", "softplus", "split", "sqrt", "square", "squeeze", "stack", "subtract", "sum",
+    "swapaxes", "tan", "tanh", "transpose", "trunc", "var", "where",
 ]  # fmt: skip
 
 
@@ -291,3 +298,6 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.argsort: _constant(np.argsort),
     np.round: _np_round, np.around: _np_round,
 }  # fmt: skip
+
+UFUNCS.update(_MATH_UFUNCS)
+FUNCTIONS.update(_MATH_FUNCTIONS)

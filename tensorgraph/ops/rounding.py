@@ -1,5 +1,5 @@
 r"""Rounding and integer parts: ``sign``, ``floor``, ``ceil``, ``trunc``, ``round``,
-``remainder`` (``%``) and ``fmod``.
+``remainder`` (``%``), ``fmod`` and ``floor_divide`` (``//``).
 
 Conventions (pinned by the Domains and by ``tests/ops/test_numpy_math.py``):
 
@@ -7,7 +7,9 @@ Conventions (pinned by the Domains and by ``tests/ops/test_numpy_math.py``):
   everywhere, their jumps included (as PyTorch);
 - ``remainder`` and ``fmod``: :math:`\bar x = \bar z` and
   :math:`\bar y = -\bar z \lfloor x / y \rfloor` (``trunc`` for ``fmod``), as PyTorch, also
-  at their jumps.
+  at their jumps;
+- ``floor_divide`` (``//``) has gradient 0 for both operands everywhere, jumps included: it
+  is the piecewise-constant quotient of ``remainder`` (PyTorch refuses to differentiate it).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from ..tensor import Tensor
 from ._base import Domain, Op, register
 from .elementwise import _PLAIN_OPERANDS, check_args
 
-__all__ = ["ceil", "floor", "fmod", "remainder", "round", "sign", "trunc"]
+__all__ = ["ceil", "floor", "floor_divide", "fmod", "remainder", "round", "sign", "trunc"]
 
 _INTEGERS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
 _HALVES = (-2.5, -1.5, -0.5, 0.5, 1.5, 2.5)
@@ -172,6 +174,43 @@ class Fmod(Op):
     @staticmethod
     def vjp_1(grad: Any, out: Any, x: Any, y: Any) -> Any:
         return -grad * np.trunc(x / y)
+
+
+@register
+class FloorDivide(Op):
+    r"""Floor of the quotient, as ``numpy.floor_divide`` (``//``).
+
+    .. math:: z = \lfloor x / y \rfloor,\quad \bar x = 0,\quad \bar y = 0
+
+    Piecewise constant: both gradients are 0 everywhere, its jumps included (where
+    :math:`x / y` is an integer), as for ``floor``. The result stays in the graph.
+
+    >>> import tensorgraph as tg
+    >>> tg.floor_divide(tg.tensor([5.0, -5.0]), 3.0)
+    tensor([ 1., -2.], dtype=float32)
+    """
+
+    name = "floor_divide"
+    domain = Domain(nargs=2, ranges={0: (-0.9, 0.9), 1: (1.0, 2.0)}, avoid=(0.0,),
+                    edges={1: (1.0, -1.0)})
+    reference = staticmethod(lambda x, y: np.floor(x / y))
+    forward = staticmethod(np.floor_divide)
+
+    @staticmethod
+    def vjp_0(grad: Any, out: Any, x: Any, y: Any) -> Any:
+        return np.zeros_like(grad)
+
+    @staticmethod
+    def vjp_1(grad: Any, out: Any, x: Any, y: Any) -> Any:
+        return np.zeros_like(grad)
+
+
+def floor_divide(x: Any, y: Any) -> Tensor:
+    """Elementwise ``floor_divide`` (``//``), as ``numpy.floor_divide``; see
+    :class:`FloorDivide`."""
+    if type(x) not in _PLAIN_OPERANDS or type(y) not in _PLAIN_OPERANDS:
+        check_args("floor_divide", x, y)
+    return FloorDivide.apply(x, y)
 
 
 def sign(x: Any) -> Tensor:
