@@ -83,6 +83,8 @@ from .elementwise_math import (
 from .fused import log_softmax, softmax
 from .linalg import matmul
 from .reduction import logsumexp, max, mean, min, prod, sum, var
+from .scans import FUNCTIONS as _SCAN_FUNCTIONS
+from .scans import cumprod, cumsum, diff
 from .shape import (
     array_split,
     astype,
@@ -101,18 +103,21 @@ from .shape import (
     swapaxes,
     transpose,
 )  # fmt: skip
+from .statistics import FUNCTIONS as _STATISTICS_FUNCTIONS
+from .statistics import average, nanmean, nansum, ptp, std
 
 __all__ = [
     "FUNCTIONS", "REGISTRY", "UFUNCS", "Domain", "Op", "abs", "add", "arccos", "arccosh", "arcsin",
-    "arcsinh", "arctan", "arctan2", "arctanh", "array_split", "astype", "broadcast_to", "cbrt",
-    "ceil", "clip", "concatenate", "cos", "cosh", "deg2rad", "divide", "exp", "exp2", "expand_dims",
-    "expm1", "flatten", "floor", "floor_divide", "fmax", "fmin", "fmod", "getitem", "hypot",
-    "leaky_relu", "log", "log1p", "log2", "log10", "log_softmax", "logaddexp", "logaddexp2",
-    "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "multiply", "nan_to_num",
-    "negative", "pad", "permute", "power", "prod", "rad2deg", "reciprocal", "register", "relu",
-    "remainder", "reshape", "round", "scatter_add", "setitem", "sigmoid", "sign", "sin", "sinc",
-    "sinh", "softmax", "softplus", "split", "sqrt", "square", "squeeze", "stack", "subtract", "sum",
-    "swapaxes", "tan", "tanh", "transpose", "trunc", "var", "where",
+    "arcsinh", "arctan", "arctan2", "arctanh", "array_split", "astype", "average", "broadcast_to",
+    "cbrt", "ceil", "clip", "concatenate", "cos", "cosh", "cumprod", "cumsum", "deg2rad", "diff",
+    "divide", "exp", "exp2", "expand_dims", "expm1", "flatten", "floor", "floor_divide", "fmax",
+    "fmin", "fmod", "getitem", "hypot", "leaky_relu", "log", "log1p", "log2", "log10",
+    "log_softmax", "logaddexp", "logaddexp2", "logsumexp", "matmul", "max", "maximum", "mean",
+    "min", "minimum", "multiply", "nan_to_num", "nanmean", "nansum", "negative", "pad", "permute",
+    "power", "prod", "ptp", "rad2deg", "reciprocal", "register", "relu", "remainder", "reshape",
+    "round", "scatter_add", "setitem", "sigmoid", "sign", "sin", "sinc", "sinh", "softmax",
+    "softplus", "split", "sqrt", "square", "squeeze", "stack", "std", "subtract", "sum", "swapaxes",
+    "tan", "tanh", "transpose", "trunc", "var", "where",
 ]  # fmt: skip
 
 
@@ -301,3 +306,5 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
 
 UFUNCS.update(_MATH_UFUNCS)
 FUNCTIONS.update(_MATH_FUNCTIONS)
+FUNCTIONS.update(_STATISTICS_FUNCTIONS)
+FUNCTIONS.update(_SCAN_FUNCTIONS)
