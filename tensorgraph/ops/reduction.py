@@ -243,10 +243,13 @@ class Logsumexp(Op):
     @staticmethod
     def vjp_0(grad: Any, out: Any, x: Any, axis: tuple[int, ...] = (),
               keepdims: bool = False) -> Any:
-        spread = unreduce(out, x.shape, axis, keepdims)
-        infinite = np.isinf(getattr(spread, "_data", spread))  # a constant mask
+        infinite = np.isinf(getattr(out, "_data", out))  # a constant mask
         if not infinite.any():
-            return unreduce(grad, x.shape, axis, keepdims) * np.exp(x - spread)
+            return unreduce(grad, x.shape, axis, keepdims) * np.exp(
+                x - unreduce(out, x.shape, axis, keepdims)
+            )
+        spread = unreduce(out, x.shape, axis, keepdims)
+        infinite = unreduce(infinite, x.shape, axis, keepdims)
         # an infinite result (every entry -inf, or one +inf) does not move when an entry
         # does: gradient 0 there (x - z would be nan); each branch sees only its own values
         finite = ~infinite
