@@ -243,14 +243,13 @@ class Logsumexp(Op):
     @staticmethod
     def vjp_0(grad: Any, out: Any, x: Any, axis: tuple[int, ...] = (),
               keepdims: bool = False) -> Any:
-        raw = getattr(out, "_data", out)
-        # a finite sum means no infinite result: the common case, checked cheaply
-        if math.isfinite(np.add.reduce(raw, axis=None)):
+        infinite = np.isinf(getattr(out, "_data", out))  # a constant mask
+        if not infinite.any():
             return unreduce(grad, x.shape, axis, keepdims) * np.exp(
                 x - unreduce(out, x.shape, axis, keepdims)
             )
         spread = unreduce(out, x.shape, axis, keepdims)
-        infinite = unreduce(np.isinf(raw), x.shape, axis, keepdims)  # a constant mask
+        infinite = unreduce(infinite, x.shape, axis, keepdims)
         # an infinite result (every entry -inf, or one +inf) does not move when an entry
         # does: gradient 0 there (x - z would be nan); each branch sees only its own values
         finite = ~infinite
