@@ -337,6 +337,12 @@ class Tensor:
     def __rmod__(self, other: Any) -> Tensor:
         return _ops.remainder(other, self)
 
+    def __floordiv__(self, other: Any) -> Tensor:
+        return _ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _ops.floor_divide(other, self)
+
     def __pow__(self, other: Any) -> Tensor:
         return _ops.power(self, other)
 
@@ -578,6 +584,15 @@ class Tensor:
 
     def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return _ops.logsumexp(self, axis=axis, keepdims=keepdims)
+
+    def std(self, axis: Any = None, ddof: float = 0, keepdims: bool = False) -> Tensor:
+        return _ops.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def cumsum(self, axis: int | None = None) -> Tensor:
+        return _ops.cumsum(self, axis)
+
+    def cumprod(self, axis: int | None = None) -> Tensor:
+        return _ops.cumprod(self, axis)
 
     def argmax(self, axis: int | None = None) -> np.ndarray:
         """Indices of the maxima (a plain array: indices carry no gradient)."""
