@@ -31,6 +31,7 @@ from .layers import (
     Softmax,
     Tanh,
 )  # fmt: skip
+from .layers import Unflatten
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import IncompatibleKeys, Module, Parameter, StateDictError
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
@@ -41,5 +42,5 @@ __all__ = [
     "BatchNorm2d", "Conv1d", "Conv2d", "CrossEntropyLoss", "Dropout",
     "Flatten", "Identity", "IncompatibleKeys", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
     "MaxPool2d", "Module", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
-    "StateDictError", "Tanh", "functional", "init", "l2_penalty", "weight_matrices",
+    "StateDictError", "Tanh", "Unflatten", "functional", "init", "l2_penalty", "weight_matrices",
 ]  # fmt: skip
