@@ -603,6 +603,7 @@ def _prediction_features(
 def _predict(args: argparse.Namespace) -> int:
     from .data import StandardScaler
     from .serialization import load_metadata, load_model
+    from .study import cnn  # noqa: F401  (registers the study's CNN for load_model)
     from .training import predict
 
     model = load_model(args.model)

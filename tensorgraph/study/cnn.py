@@ -18,6 +18,7 @@ from .. import nn
 from ..errors import DomainError
 from ..nn import init
 from ..nn.init import GeneratorLike, get_generator
+from ..serialization import register_architecture
 
 __all__ = ["SquareCNN", "image_side"]
 
@@ -118,3 +119,7 @@ class SquareCNN(nn.Sequential):
     def get_config(self) -> dict[str, Any]:
         """The constructor's arguments (JSON-compatible), which ``save_model`` records."""
         return dict(self._config)
+
+
+# save_model / load_model (and so `tensorgraph train --save` and `predict`) know the CNN.
+register_architecture(SquareCNN)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ import tensorgraph as tg
 from tensorgraph import nn
 from tensorgraph.data import load_breast_cancer, load_digits
 from tensorgraph.errors import DataError, DomainError
+from tensorgraph.serialization import load_model, save_model
 from tensorgraph.study import (
     CATALOGUE,
     CNN,
@@ -188,3 +190,14 @@ def test_a_study_file_cnn_without_channels_is_refused() -> None:
     text = "[[models]]\nname = 'n'\narchitecture = 'cnn'\noptimizer = 'adam'\nlr = 0.1\n"
     with pytest.raises(DataError, match="a CNN needs its own hidden"):
         parse_study(text)
+
+
+def test_a_saved_cnn_loads_back_with_its_weights(tmp_path: Path) -> None:
+    model = build_model(CNN, 64, 10, hidden=(4, 8), seed=2)
+    x = np.random.default_rng(0).normal(size=(6, 64)).astype(np.float32)
+    model.eval()
+    expected = model(tg.tensor(x)).numpy()
+    save_model(model, tmp_path / "cnn.npz")
+    loaded = load_model(tmp_path / "cnn.npz")
+    assert isinstance(loaded, SquareCNN) and loaded.get_config() == model.get_config()
+    np.testing.assert_array_equal(loaded(tg.tensor(x)).numpy(), expected)
