@@ -30,8 +30,8 @@ from .layers import (
     Sigmoid,
     Softmax,
     Tanh,
+    Unflatten,
 )  # fmt: skip
-from .layers import Unflatten
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import IncompatibleKeys, Module, Parameter, StateDictError
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d

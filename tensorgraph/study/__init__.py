@@ -26,6 +26,7 @@ and :mod:`~.single`, one split and one fit per model, which ``tensorgraph train`
 
 from __future__ import annotations
 
+from .cnn import SquareCNN, image_side
 from .compare import (
     ModelSummary,
     StudyResult,
@@ -43,7 +44,6 @@ from .execute import (
     run_tasks,
     worker_processes,
 )
-from .cnn import SquareCNN, image_side
 from .fits import FitTask, fit_seed, run_fit, single_blas_thread
 from .models import (
     ARCHITECTURES,

@@ -54,7 +54,7 @@ def test_select_finds_the_cnn_in_the_catalogue_in_catalogue_order() -> None:
     # Given an explicit series, only its models are known.
     with pytest.raises(DomainError, match="unknown model 'cnn'; the series is: gd"):
         select(["cnn"], SERIES)
-    with pytest.raises(DomainError, match="unknown model 'cnm'.*adam_bn_l2_dropout, cnn"):
+    with pytest.raises(DomainError, match=r"unknown model 'cnm'.*adam_bn_l2_dropout, cnn"):
         select(["cnm"])
 
 
