@@ -201,3 +201,18 @@ def test_a_saved_cnn_loads_back_with_its_weights(tmp_path: Path) -> None:
     loaded = load_model(tmp_path / "cnn.npz")
     assert isinstance(loaded, SquareCNN) and loaded.get_config() == model.get_config()
     np.testing.assert_array_equal(loaded(tg.tensor(x)).numpy(), expected)
+
+
+def test_the_documented_study_files_parse_with_their_cnns() -> None:
+    # The example of docs/study.md and the module's docstring: both name cnn and define one.
+    from tensorgraph.study import studyfile
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "study.md").read_text()
+    block = page.split("```toml\n", 1)[1].split("```", 1)[0]
+    docstring = studyfile.__doc__ or ""
+    module_block = docstring.split("::\n", 1)[1].split("\nWithout", 1)[0]
+    for text in (block, module_block):
+        models = parse_study(text).models
+        assert models is not None
+        cnns = [m for m in models if m.architecture == "cnn"]
+        assert [(m.name, m.hidden) for m in cnns] == [("cnn", (16, 32)), ("cnn_small", (8, 16))]
