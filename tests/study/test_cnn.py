@@ -216,3 +216,13 @@ def test_the_documented_study_files_parse_with_their_cnns() -> None:
         assert models is not None
         cnns = [m for m in models if m.architecture == "cnn"]
         assert [(m.name, m.hidden) for m in cnns] == [("cnn", (16, 32)), ("cnn_small", (8, 16))]
+
+
+def test_the_cnn_fits_are_handed_out_first() -> None:
+    # Its steps cost tens of times an MLP's: started last, they would leave a worker idle.
+    from tensorgraph.study import expected_cost
+
+    tasks = plan(load_digits(), select(["adam_bn_l2_dropout", "cnn"]),
+                 StudySettings(folds=2, repeats=1))
+    cost = {t.spec.name: expected_cost(t) for t in tasks[:2]}
+    assert cost["cnn"] > 10 * cost["adam_bn_l2_dropout"]
