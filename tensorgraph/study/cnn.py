@@ -69,7 +69,7 @@ class SquareCNN(nn.Sequential):
     >>> import tensorgraph as tg
     >>> from tensorgraph.study import SquareCNN
     >>> model = SquareCNN(64, (8, 16), 10, generator=0)
-    >>> model(tg.tensor(np.zeros((3, 64)))).shape
+    >>> model(tg.tensor(np.zeros((3, 64), np.float32))).shape
     (3, 10)
     """
 
