@@ -16,20 +16,18 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
-import sys
 import threading
-import zlib
 from collections.abc import Callable, Sequence
-from types import FrameType, TracebackType
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from . import anomaly as _anomaly  # the hooks run under detect_anomaly() only
+from .anomaly import detect_anomaly
 from .broadcast import sum_to
 from .dtypes import get_default_dtype
 from .errors import (
-    AnomalyError,
     DTypeError,
     GradientError,
     GraphFreedError,
@@ -61,7 +59,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # --------------------------------------------------------------------------- grad mode
 class _Modes(threading.local):
-    """Per-thread switches: gradient recording and anomaly detection."""
+    """Per-thread switches: gradient recording and anomaly detection (the switch that
+    :class:`~tensorgraph.anomaly.detect_anomaly` turns on)."""
 
     grad_enabled: bool = True
     anomaly: bool = False
@@ -121,108 +120,6 @@ class enable_grad(set_grad_enabled):
 
     def __init__(self) -> None:
         super().__init__(True)
-
-
-class detect_anomaly(contextlib.ContextDecorator):
-    """Find the op that first produces NaN or Inf, in the forward or the backward pass.
-
-    Inside the block every op checks its output (and, in backward, the gradients its VJP
-    returns) and raises :class:`~tensorgraph.errors.AnomalyError` naming the op, the shapes
-    of its inputs and the file and line of the user's code that called it. Outside the block
-    the engine does none of this work.
-    """
-
-    def __init__(self) -> None:
-        self._previous: list[bool] = []
-
-    def __enter__(self) -> None:
-        self._previous.append(_modes.anomaly)
-        _modes.anomaly = True
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        _modes.anomaly = self._previous.pop()
-
-
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
-def _user_call_site() -> str:
-    """Return ``file:line`` of the innermost stack frame outside the tensorgraph package."""
-    # walking frames directly: traceback.extract_stack() would also read every source line
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None:
-        filename = frame.f_code.co_filename
-        if not os.path.abspath(filename).startswith(_PACKAGE_DIR):
-            return f"{filename}:{frame.f_lineno}"
-        frame = frame.f_back
-    return "<unknown>"
-
-
-def _nonfinite(value: Any) -> str | None:
-    """Return "NaN" or "Inf" when the array (or Tensor) holds one, else None."""
-    data = getattr(value, "_data", value)
-    if isinstance(data, np.ndarray) and data.dtype.kind in "fc" and not np.isfinite(data).all():
-        return "NaN" if np.isnan(data).any() else "Inf"
-    return None
-
-
-def _check_finite(
-    op: str, where: str, arrays: Sequence[Any], inputs: Sequence[Any], site: str
-) -> None:
-    for value in arrays:
-        kind = _nonfinite(value)
-        if kind is None:
-            continue
-        shapes = ", ".join(str(np.shape(getattr(a, "_data", a))) for a in inputs)
-        bad = [i for i, a in enumerate(inputs) if _nonfinite(a) is not None]
-        already = f"; input(s) {bad} were already non-finite" if bad else ""
-        raise AnomalyError(
-            f"{op}: {where} produced {kind} (input shapes {shapes}{already}); "
-            f"the op was called at {site}"
-        )
-
-
-def _checksum(value: Any) -> int | None:
-    """A CRC-32 of an array's bytes (None for non-arrays): detects writes through numpy."""
-    data = getattr(value, "_data", value)
-    if not isinstance(data, np.ndarray):
-        return None
-    return zlib.crc32(np.ascontiguousarray(data).tobytes())
-
-
-def _anomaly_forward(op: type[Op], node: Node | None, arrays: Sequence[Any], out: Any) -> None:
-    """Under detect_anomaly(): remember the call site and checksums, and check the output."""
-    site = _user_call_site()
-    if node is not None:
-        node.site = site
-        assert node.args is not None
-        node.checksums = (tuple(_checksum(a) for a in node.args), _checksum(out))
-    _check_finite(op.name, "the forward pass", [out], arrays, site)
-
-
-def _verify_checksums(node: Node) -> None:
-    """Under detect_anomaly(): refuse to run a VJP on arrays changed since the forward."""
-    assert node.args is not None and node.checksums is not None
-    saved_args, saved_out = node.checksums
-    for i, (a, saved) in enumerate(zip(node.args, saved_args)):
-        if saved is not None and _checksum(a) != saved:
-            what = f"argument {i} (shape {np.shape(getattr(a, '_data', a))})"
-            break
-    else:
-        if _checksum(node.out) == saved_out:
-            return
-        what = f"its output (shape {getattr(node.out, 'shape', None)})"
-    raise InPlaceModificationError(
-        f"{node.op.name}: {what} was modified in place after it was saved for backward "
-        f"(its contents changed although no tensorgraph in-place operation recorded it: a "
-        f"write through numpy, .numpy(), .data[...] or a view); the op was called at "
-        f"{node.site}"
-    )
 
 
 # --------------------------------------------------------------------------- the graph
@@ -508,7 +405,7 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
             args = _copy_raw_arrays(raw, given, args, arrays)
         node = Node(op, args, tuple(arrays), tuple(needs), out, params, ctx, tuple(versions))
     if _modes.anomaly:
-        _anomaly_forward(op, node, arrays, out)
+        _anomaly._anomaly_forward(op, node, arrays, out)
     vc = None
     # an op returns a view of an input (base set), or at most its first input itself
     base = out.base
@@ -684,10 +581,7 @@ def run_backward(
 
     anomaly = _modes.anomaly
     if anomaly:
-        for g in root_grads:
-            kind = _nonfinite(g)
-            if kind is not None:
-                raise AnomalyError(f"backward: the gradient that starts the pass holds {kind}")
+        _anomaly.check_seeds(root_grads)
     # what `with set_grad_enabled(create_graph)` does, without a context-manager object per
     # backward (a measurable part of a small graph's fixed cost)
     previous_mode = _modes.grad_enabled
@@ -707,7 +601,7 @@ def run_backward(
             assert args is not None and node.out is not None and node.arrays is not None
             _check_versions(node)
             if anomaly and node.checksums is not None:
-                _verify_checksums(node)
+                _anomaly._verify_checksums(node)
             op, needs, params = node.op, node.needs, node.params
             # what the VJP sees: the forward's arrays normally, Tensors when building a graph
             if create_graph:
@@ -731,11 +625,7 @@ def run_backward(
                     g, out, inputs, needs, params, None if create_graph else node.ctx
                 )
             if anomaly:
-                returned = [x for x in input_grads if x is not None]
-                _check_finite(
-                    op.name, "the backward pass (its VJP)", returned, inputs,
-                    node.site or "<unknown: run the forward pass under detect_anomaly() too>",
-                )
+                _anomaly.check_vjp(node, input_grads, inputs)
             for arg, need, gi in zip(args, needs, input_grads):
                 if not need or gi is None:
                     continue
