@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import threading
 from collections.abc import Callable, Sequence
 from types import TracebackType
@@ -122,6 +123,24 @@ class enable_grad(set_grad_enabled):
         super().__init__(True)
 
 
+# --------------------------------------------------------------------------- the clock
+# One clock orders the events a backward pass cares about: every node takes a tick when it
+# is made, and every write into a tensor's storage takes one too (besides counting in the
+# storage's own version counter). When no write at all happened since a node was made, the
+# common case, none of its saved tensors can have changed: checking that is one comparison
+# with the global _last_write, not a loop over the node's arguments.
+_ticks = itertools.count(1)
+
+#: the tick of the latest write into any storage
+_last_write = [0]
+
+
+def _bump(vc: list[int]) -> None:
+    """Record a write into the storage that the version counter ``vc`` counts."""
+    vc[0] += 1
+    _last_write[0] = next(_ticks)
+
+
 # --------------------------------------------------------------------------- the graph
 class Node:
     """One recorded application of an op; the output tensor points to it as ``_node``.
@@ -141,8 +160,14 @@ class Node:
         The forward result (None once the graph is freed).
     params : dict
         The op's keyword parameters (axis, keepdims, ...).
+    ctx
+        What the forward chose to keep for its VJP (``Op.saves_ctx``), else None.
     versions : tuple of int
         The version of each argument's storage when it was saved (-1 for non-Tensors).
+    seq : int
+        The node's tick on the clock: later than every node it uses, earlier than every
+        write made after it. Backward walks nodes in decreasing ``seq``, and checks
+        ``versions`` only when some storage was written after ``seq``.
     out_vc, out_v0
         The version counter of the output's storage and its value when the node was made
         (backward refuses a node whose output changed since: its VJP may read it).
@@ -152,7 +177,7 @@ class Node:
     """
 
     __slots__ = ("args", "arrays", "checksums", "ctx", "needs", "op", "out", "out_v0",
-                 "out_vc", "params", "retained", "site", "versions")
+                 "out_vc", "params", "retained", "seq", "site", "versions")
 
     def __init__(
         self,
@@ -173,13 +198,14 @@ class Node:
         self.params = params
         self.ctx = ctx
         self.versions = versions
+        self.seq = next(_ticks)
+        # the output tensor's version counter, set by apply once the tensor exists
+        self.out_vc: list[int] = _NO_VC
+        self.out_v0 = 0
         self.retained: Any = None  # weakref to the output Tensor when retain_grad() was called
         self.site: str | None = None  # the user's call site, recorded under detect_anomaly()
         # checksums of the saved arrays, taken under detect_anomaly()
         self.checksums: tuple[tuple[int | None, ...], int | None] | None = None
-        # the output tensor's version counter, set by apply once the tensor exists
-        self.out_vc: list[int] = _NO_VC
-        self.out_v0 = 0
 
     def __repr__(self) -> str:
         state = "freed" if self.args is None else f"{len(self.needs)} inputs"
@@ -192,7 +218,7 @@ class Node:
         self.ctx = None
 
 
-#: placeholder counter of a node whose output tensor is not made yet (never bumped)
+#: placeholder counter of a node whose output tensor is not made yet (never written)
 _NO_VC: list[int] = [0, 0]
 
 
@@ -304,16 +330,119 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
     (weak: they adopt the tensor's dtype), integer and boolean arrays meeting a floating one
     are cast to it, and two floating arrays of different precision are refused.
     """
+    # The common case first: Tensors of one floating dtype, maybe with Python numbers, and
+    # parameters that cannot hold arrays. Nothing to cast, copy or refuse; any other
+    # argument sends the call to _prepare, which handles (and checks) everything.
+    recorded: tuple[Any, ...] | None = None
+    raw: list[int] | None = None
     arrays: list[Any] = []
     needs: list[bool] = []
     versions: list[int] = []  # aligned with args: -1 for what is not a Tensor
-    any_needs = False
+    if op.plain_inputs and (not params or op.plain_params):
+        dtype = None
+        floats = False
+        for a in args:
+            kind = type(a)
+            if kind in _TENSOR_TYPES:
+                data = a._data
+                if data.dtype is not dtype:
+                    if dtype is not None or data.dtype.kind != "f":
+                        break
+                    dtype = data.dtype
+                arrays.append(data)
+                needs.append(a._requires_grad)
+                versions.append(a._vc[0])
+            elif kind is float or kind is int:
+                floats = floats or kind is float
+                arrays.append(a)
+                needs.append(False)
+                versions.append(-1)
+            else:
+                break
+        else:
+            if dtype is not None:  # (numbers alone go the long way)
+                if floats and dtype.itemsize < 8:
+                    _make_floats_weak(arrays, dtype)
+                recorded = args
+    if recorded is None:
+        recorded, arrays, needs, versions, params, raw = _prepare(op, args, params)
+
+    try:
+        if op.saves_ctx:
+            out, ctx = op.forward(*arrays, **params)
+        else:
+            out, ctx = op.forward(*arrays, **params), None
+    except ValueError as err:
+        # numpy's own broadcasting message names neither the op nor which argument
+        if "broadcast" not in str(err):
+            raise
+        raise ShapeError(_broadcast_message(op.name, arrays, params)) from None
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    node = None
+    modes = _modes
+    requires = True in needs and modes.grad_enabled
+    if requires:
+        if raw:
+            recorded = _copy_raw_arrays(raw, args, recorded, arrays)
+        node = Node(op, recorded, tuple(arrays), tuple(needs), out, params, ctx,
+                    tuple(versions))
+    if modes.anomaly:
+        _anomaly._anomaly_forward(op, node, arrays, out)
+    vc = None
+    # an op returns a view of an input (base set), or at most its first input itself
+    base = out.base
+    if base is not None or (arrays and out is arrays[0]):
+        first = args[0]
+        # the common case inline: a view of the first argument (reshape, transpose, [...])
+        if type(first) in _TENSOR_TYPES and (out is first._data or (base is not None and (
+                base is first._data or base is first._data.base))):
+            vc = first._vc
+            vc[1] = 1
+        else:
+            vc = _view_counter(out, args)
+    result = Tensor.__new__(Tensor)
+    result._data = out
+    result._grad = None
+    result._requires_grad = requires
+    result._node = node
+    result._vc = [0, 0] if vc is None else vc
+    if node is not None:
+        node.out_vc = result._vc
+        node.out_v0 = result._vc[0]
+    return result
+
+
+#: Tensor and the subclasses met so far (nn.Parameter): exact types, one set lookup each
+_TENSOR_TYPES: set[type] = set()
+
+
+def _make_floats_weak(arrays: list[Any], dtype: np.dtype) -> None:
+    """Python floats as scalars of ``dtype``: a float is weak in the forward, but a VJP doing
+    numpy math on it alone (np.log(10.0) for 10.0 ** w) would get a float64 and upcast the
+    gradient."""
+    make = dtype.type
+    for i, a in enumerate(arrays):
+        if type(a) is float:
+            arrays[i] = make(a)
+
+
+def _prepare(
+    op: type[Op], args: tuple[Any, ...], params: dict[str, Any]
+) -> tuple[tuple[Any, ...], list[Any], list[bool], list[int], dict[str, Any],
+           list[int] | None]:
+    """Every case of :func:`apply`'s arguments: return the arguments to record, the arrays
+    the forward sees, which arguments need a gradient, the versions of the Tensors saved,
+    the parameters to keep and the positions of the caller's own ndarrays (copied if a node
+    saves them)."""
+    arrays: list[Any] = []
+    needs: list[bool] = []
+    versions: list[int] = []  # aligned with args: -1 for what is not a Tensor
     float_dtype: np.dtype | None = None
     cast_ints = weak_floats = False
     raw: list[int] | None = None  # arguments that are the caller's own ndarrays
     scalars: list[int] | None = None  # Python float arguments
     nondiff = op.nondiff
-    given = args
     if params:
         names = op.array_params
         if names is None:  # an op that did not say which parameters may hold arrays
@@ -322,6 +451,7 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
             params = _saved_params(params, names)
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
+            _TENSOR_TYPES.add(type(a))
             data = a._data
             need = a._requires_grad
             versions.append(a._vc[0])
@@ -374,55 +504,13 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
         elif i not in nondiff:
             cast_ints = True
         arrays.append(data)
-        if need:
-            any_needs = True
-            need = i not in nondiff
-        needs.append(need)
+        needs.append(need and i not in nondiff)
+    recorded = args
     if cast_ints or weak_floats:
-        args, versions = _cast_weak(op, args, arrays, float_dtype)
+        recorded, versions = _cast_weak(op, args, arrays, float_dtype)
     if scalars and float_dtype is not None and float_dtype.itemsize < 8:
-        # a Python float is weak in the forward, but a VJP doing numpy math on it alone
-        # (np.log(10.0) for 10.0 ** w) would get a float64 and upcast the gradient
-        make = float_dtype.type
-        for i in scalars:
-            arrays[i] = make(arrays[i])
-    try:
-        if op.saves_ctx:
-            out, ctx = op.forward(*arrays, **params)
-        else:
-            out, ctx = op.forward(*arrays, **params), None
-    except ValueError as err:
-        # numpy's own broadcasting message names neither the op nor which argument
-        if "broadcast" not in str(err):
-            raise
-        raise ShapeError(_broadcast_message(op.name, arrays, params)) from None
-    if type(out) is not np.ndarray:
-        out = np.asarray(out)
-    node = None
-    requires = any_needs and _modes.grad_enabled
-    if requires:
-        if raw:
-            args = _copy_raw_arrays(raw, given, args, arrays)
-        node = Node(op, args, tuple(arrays), tuple(needs), out, params, ctx, tuple(versions))
-    if _modes.anomaly:
-        _anomaly._anomaly_forward(op, node, arrays, out)
-    vc = None
-    # an op returns a view of an input (base set), or at most its first input itself
-    base = out.base
-    if base is not None or (arrays and out is arrays[0]):
-        first = given[0]
-        # the common case inline: a view of the first argument (reshape, transpose, [...])
-        if type(first) is Tensor and (out is first._data or (base is not None and (
-                base is first._data or base is first._data.base))):
-            vc = first._vc
-            vc[1] = 1
-        else:
-            vc = _view_counter(out, given)
-    result = _new_tensor(out, requires, node, vc)
-    if node is not None:
-        node.out_vc = result._vc
-        node.out_v0 = result._vc[0]
-    return result
+        _make_floats_weak(arrays, float_dtype)
+    return recorded, arrays, needs, versions, params, raw
 
 
 def _copy_raw_arrays(
@@ -599,7 +687,8 @@ def run_backward(
                     _accumulate_grad(owner, g, create_graph, adopted)
             args = node.args
             assert args is not None and node.out is not None and node.arrays is not None
-            _check_versions(node)
+            if _last_write[0] > node.seq:  # some storage was written since the node
+                _check_versions(node)
             if anomaly and node.checksums is not None:
                 _anomaly._verify_checksums(node)
             op, needs, params = node.op, node.needs, node.params
@@ -693,7 +782,7 @@ def _accumulate_grad(t: Tensor, g: Any, create_graph: bool, adopted: set[int]) -
     else:
         grad = t._grad
         np.add(grad._data, data, out=grad._data)
-        grad._vc[0] += 1  # a graph that saved this .grad must not read the new sum
+        _bump(grad._vc)  # a graph that saved this .grad must not read the new sum
 
 
 def _seed_gradient(root: Tensor, grad: Any, what: str) -> Any:
