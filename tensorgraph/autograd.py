@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import operator
 import threading
 from collections.abc import Callable, Sequence
 from types import TracebackType
@@ -576,36 +577,32 @@ def _broadcast_message(name: str, arrays: Sequence[Any], params: dict[str, Any])
 # --------------------------------------------------------------------------- backward
 def _topological_order(roots: Sequence[Node]) -> list[Node]:
     """Nodes reachable from ``roots``, each once, every node after all nodes that use it."""
-    # An iterative depth-first search. A node stays on the stack while the inputs it pushed
-    # are walked; met again on top, all of them are finished, so it is too (post-order).
-    # In a DAG an already visited input is always finished, so it need not be pushed again.
+    # A node is made after every node it uses (their outputs are its inputs), so decreasing
+    # ``seq`` is a topological order: an iterative search collects the reachable nodes, and
+    # one sort (in C) orders them. No recursion, and no post-order bookkeeping per node.
+    seen = set(roots)
+    stack = list(seen)
     order: list[Node] = []
-    # Node keeps object identity for hashing, so the nodes themselves are the keys
-    visited: set[Node] = set()
-    finished: set[Node] = set()
-    stack = list(roots)
     while stack:
-        node = stack[-1]
-        if node in visited:
-            stack.pop()
-            if node not in finished:  # a node pushed twice is finished at its first exit
-                finished.add(node)
-                order.append(node)
-            continue
-        visited.add(node)
+        node = stack.pop()
         if node.args is None:
             raise GraphFreedError(
                 f"backward through the graph a second time: the arrays saved by "
                 f"'{node.op.name}' were freed after the first backward; pass "
                 f"retain_graph=True to the first backward() to walk it again"
             )
+        order.append(node)
         for arg, need in zip(node.args, node.needs):
             if need:  # only a Tensor argument can need a gradient
                 child = arg._node
-                if child is not None and child not in visited:
+                if child is not None and child not in seen:
+                    seen.add(child)
                     stack.append(child)
-    order.reverse()
+    order.sort(key=_SEQ, reverse=True)
     return order
+
+
+_SEQ = operator.attrgetter("seq")
 
 
 def _check_versions(node: Node) -> None:
@@ -645,35 +642,36 @@ def run_backward(
     requires grad (and of tensors that called ``retain_grad()``). With ``targets`` nothing is
     accumulated; the gradient of each target is returned instead (None where none flowed).
     """
-    pending: dict[Node, Any] = {}
+    pending: dict[Node, Any] = {}  # node -> the sum of the gradients that reached it so far
+    # leaf -> its gradient so far (a Tensor hashes by identity: the leaves are the keys)
+    leaf_grads: dict[Tensor, Any] = {}
     adopted: set[int] = set()  # the caller's seeds are never adopted as a .grad buffer
-    leaf_grads: dict[int, Any] = {}
-    leaves: dict[int, Tensor] = {}
     root_nodes: list[Node] = []
     for root, g in zip(roots, root_grads):
         adopted.add(id(g))
         if isinstance(g, Tensor):
             adopted.add(id(g._data))
-        if root._node is None:
-            key = id(root)
-            leaves[key] = root
-            leaf_grads[key] = g if key not in leaf_grads else leaf_grads[key] + g
+        node = root._node
+        if node is None:
+            total = leaf_grads.get(root)
+            leaf_grads[root] = g if total is None else total + g
         else:
-            node = root._node
-            pending[node] = g if node not in pending else pending[node] + g
+            total = pending.get(node)
+            pending[node] = g if total is None else total + g
             root_nodes.append(node)
 
     target_nodes: dict[Node, Any] = {}
     if targets is not None:
         target_nodes = {t._node: None for t in targets if t._node is not None}
 
-    anomaly = _modes.anomaly
+    modes = _modes
+    anomaly = modes.anomaly
     if anomaly:
         _anomaly.check_seeds(root_grads)
     # what `with set_grad_enabled(create_graph)` does, without a context-manager object per
     # backward (a measurable part of a small graph's fixed cost)
-    previous_mode = _modes.grad_enabled
-    _modes.grad_enabled = create_graph
+    previous_mode = modes.grad_enabled
+    modes.grad_enabled = create_graph
     try:
         for node in _topological_order(root_nodes):
             g = pending.pop(node, None)
@@ -685,24 +683,23 @@ def run_backward(
                 owner = node.retained()
                 if owner is not None:
                     _accumulate_grad(owner, g, create_graph, adopted)
-            args = node.args
-            assert args is not None and node.out is not None and node.arrays is not None
-            if _last_write[0] > node.seq:  # some storage was written since the node
+            if _last_write[0] > node.seq:  # some storage was written since the node was made
                 _check_versions(node)
             if anomaly and node.checksums is not None:
                 _anomaly._verify_checksums(node)
-            op, needs, params = node.op, node.needs, node.params
+            op, args, needs, params = node.op, node.args, node.needs, node.params
             # what the VJP sees: the forward's arrays normally, Tensors when building a graph
             if create_graph:
-                out: Any = _new_tensor(node.out, True, node)
+                out: Any = _new_tensor(node.out, True, node)  # type: ignore[arg-type]
                 if not isinstance(g, Tensor):
                     g = _new_tensor(np.asarray(g), False, None)
-                inputs: Sequence[Any] = args
+                inputs = args
             else:
                 out = node.out
-                if isinstance(g, Tensor):
+                if type(g) is not np.ndarray and isinstance(g, Tensor):
                     g = g._data
                 inputs = node.arrays
+            assert args is not None and inputs is not None
             if op.vjp_per_input:
                 # Op.vjp's own loop, inlined: the classmethod call costs a microsecond per node
                 input_grads: Sequence[Any] = [
@@ -716,42 +713,39 @@ def run_backward(
             if anomaly:
                 _anomaly.check_vjp(node, input_grads, inputs)
             for arg, need, gi in zip(args, needs, input_grads):
-                if not need or gi is None:
+                if gi is None or not need:
                     continue
                 data = arg._data
                 if gi.shape != data.shape:
                     gi = sum_to(gi, data.shape)
-                if gi.dtype != data.dtype:
+                if gi.dtype is not data.dtype and gi.dtype != data.dtype:
                     raise GradientError(
                         f"{op.name}: VJP returned a {gi.dtype} gradient for a "
                         f"{arg.dtype} input of shape {arg.shape}"
                     )
                 child = arg._node
                 if child is not None:
-                    pending[child] = gi if child not in pending else pending[child] + gi
+                    total = pending.get(child)
+                    pending[child] = gi if total is None else total + gi
                 else:
-                    k = id(arg)
-                    leaves[k] = arg
                     # a gradient passed through unchanged may be shared with another input
                     if gi is g and not create_graph:
                         gi = gi.copy()
-                    leaf_grads[k] = gi if k not in leaf_grads else leaf_grads[k] + gi
+                    total = leaf_grads.get(arg)
+                    leaf_grads[arg] = gi if total is None else total + gi
             if not retain_graph:
                 node.free()
     finally:
-        _modes.grad_enabled = previous_mode
+        modes.grad_enabled = previous_mode
+    # every node that received a gradient was walked (its users all come before it)
+    assert not pending, "backward: a gradient reached a node outside the walk"
 
     if targets is not None:
-        result: list[Any] = []
-        for t in targets:
-            if t._node is None:
-                result.append(leaf_grads.get(id(t)))
-            else:
-                result.append(target_nodes.get(t._node))
-        return result
-    for k, leaf in leaves.items():
+        return [leaf_grads.get(t) if t._node is None else target_nodes.get(t._node)
+                for t in targets]
+    for leaf, g in leaf_grads.items():
         if leaf._requires_grad:
-            _accumulate_grad(leaf, leaf_grads[k], create_graph, adopted)
+            _accumulate_grad(leaf, g, create_graph, adopted)
     return None
 
 
@@ -785,6 +779,10 @@ def _accumulate_grad(t: Tensor, g: Any, create_graph: bool, adopted: set[int]) -
         _bump(grad._vc)  # a graph that saved this .grad must not read the new sum
 
 
+#: read-only seeds of single-element roots, by (shape, dtype)
+_ONES: dict[tuple[tuple[int, ...], np.dtype], np.ndarray] = {}
+
+
 def _seed_gradient(root: Tensor, grad: Any, what: str) -> Any:
     """Check and return the gradient that starts a backward pass from ``root``."""
     if not root.requires_grad:
@@ -799,7 +797,16 @@ def _seed_gradient(root: Tensor, grad: Any, what: str) -> Any:
                 f"{what}: the root has shape {root.shape}; backward() without a gradient is "
                 f"only defined for a single-element tensor; pass grad= of shape {root.shape}"
             )
-        return np.ones(root.shape, dtype=root.dtype)
+        # the seed of a scalar loss: one read-only array per (shape, dtype), made once. No VJP
+        # writes into its gradient, and a read-only seed is never adopted as a .grad buffer
+        key = (root._data.shape, root._data.dtype)
+        ones = _ONES.get(key)
+        if ones is None:
+            ones = np.ones(key[0], dtype=key[1])
+            ones.flags.writeable = False
+            if len(_ONES) < 64:
+                _ONES[key] = ones
+        return ones
     if isinstance(grad, Tensor):
         seed: Any = grad
         shape, dtype = grad.shape, grad.dtype
