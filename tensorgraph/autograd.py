@@ -700,20 +700,23 @@ def run_backward(
                     g = g._data
                 inputs = node.arrays
             assert args is not None and inputs is not None
-            if op.vjp_per_input:
-                # Op.vjp's own loop, inlined: the classmethod call costs a microsecond per node
-                input_grads: Sequence[Any] = [
-                    f(g, out, *inputs, **params) if need else None
-                    for f, need in zip(op.vjps, needs)
-                ]
+            if op.vjp_per_input and not anomaly:
+                # one vjp_i per input, called in the routing loop below: Op.vjp's own loop,
+                # inlined (its classmethod call and list cost a microsecond per node)
+                vjps: Sequence[Any] | None = op.vjps
+                input_grads: Sequence[Any] = ()
             else:
+                vjps = None
                 input_grads = op.vjp(
                     g, out, inputs, needs, params, None if create_graph else node.ctx
                 )
-            if anomaly:
-                _anomaly.check_vjp(node, input_grads, inputs)
-            for arg, need, gi in zip(args, needs, input_grads):
-                if gi is None or not need:
+                if anomaly:
+                    _anomaly.check_vjp(node, input_grads, inputs)
+            for i, arg in enumerate(args):
+                if not needs[i]:
+                    continue
+                gi = input_grads[i] if vjps is None else vjps[i](g, out, *inputs, **params)
+                if gi is None:
                     continue
                 data = arg._data
                 if gi.shape != data.shape:
@@ -733,8 +736,8 @@ def run_backward(
                         gi = gi.copy()
                     total = leaf_grads.get(arg)
                     leaf_grads[arg] = gi if total is None else total + gi
-            if not retain_graph:
-                node.free()
+            if not retain_graph:  # Node.free(), inlined
+                node.args = node.arrays = node.out = node.ctx = None
     finally:
         modes.grad_enabled = previous_mode
     # every node that received a gradient was walked (its users all come before it)
