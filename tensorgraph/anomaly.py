@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from .autograd import Node
     from .ops._base import Op
 
-__all__ = ["check_seeds", "check_vjp", "detect_anomaly"]
+__all__ = ["detect_anomaly"]  # the hooks are the engine's, not public API
 
 
 class detect_anomaly(contextlib.ContextDecorator):
