@@ -179,7 +179,7 @@ def _update(opt: Any, flat: _Group) -> None:
         for data, t in zip(flat.datas, flat.t_views):
             data -= t
     for p in params:
-        p._vc[0] += 1  # p._bump_version(), as eagerly
+        p._bump_version()  # as eagerly (the engine sees the write)
 
 
 def fused_optimizer_step(fallback: Any, args: tuple[Any, ...]) -> Any:

@@ -375,3 +375,29 @@ def test_batchnorm2d_agrees(train: bool) -> None:
     _assert_same(eager, compiled, fn)
     if train:  # the running statistics moved, identically (compared above)
         assert not np.array_equal(compiled[1][2], np.zeros(3))
+
+
+def test_the_adam_kernel_records_its_writes_for_the_engine() -> None:
+    """A graph that saved a parameter before a replayed Adam step refuses to run backward
+    afterwards, as after an eager step (the kernel bumps each parameter's version)."""
+    from tensorgraph.errors import InPlaceModificationError
+
+    w = tg.tensor(np.linspace(-1, 1, 6).reshape(2, 3), requires_grad=True)
+    opt = optim.Adam([w], lr=0.1)
+
+    @tg.compile
+    def step(x: Any) -> Any:
+        opt.zero_grad()
+        loss = ((x @ w) ** 2).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    x = tg.tensor(np.ones((4, 2)))
+    for _ in range(3):
+        step(x)
+    assert step.replays == 2
+    saved = (w * w).sum()  # saves w's current values
+    step(x)  # a replay: the Adam kernel writes w in place
+    with pytest.raises(InPlaceModificationError):
+        saved.backward()
