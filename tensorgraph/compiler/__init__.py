@@ -30,8 +30,10 @@ from .. import autograd
 from ..tensor import Tensor
 from ._backward import traced_backward
 from ._kernels import kernel_for
+from ._modules import _optimizer_call
+from ._optim import fused_optimizer_step
 from ._plan import _roots, generate, new_writer, plan_buffers
-from ._tracer import Patches, Tracer
+from ._tracer import Patches, Tracer, numpy_scalar
 
 __all__ = ["CompileWarning", "CompiledFunction", "compile"]
 
@@ -110,7 +112,8 @@ class _Plan:
         self.guards = tracer.guards
         self.state = [(t, arr) for t, arr, _ in tracer.state.values()]
         constants = {id(tracer.values[s]) for s in tracer.constants}
-        traced = {id(v) for v in tracer.values.values() if isinstance(v, np.ndarray)}
+        traced = {id(v) for v in tracer.values.values()
+                  if isinstance(v, np.ndarray) or numpy_scalar(v)}
         writer = new_writer((traced | set(tracer.param_copies)) - constants)
         prologue: list[str] = []
         for i, leaf in enumerate(leaves):
@@ -124,12 +127,14 @@ class _Plan:
             prologue.append(f"s{slot} = {writer.const(t)}._data")
         template = self._outputs(tracer, result, writer)
         held = _storages(tracer.values, tracer.pinned)
-        scratch: dict[Any, np.ndarray] = {}  # the kernels' temporaries (see _kernels)
+        scratch: dict[Any, Any] = {}  # the kernels' temporaries (see _kernels)
         for step in tracer.steps:
             out = step.outs
             value = tracer.values.get(out) if isinstance(out, int) else None
             if isinstance(value, np.ndarray) and value.ndim == 0:
                 step.fn = _zero_d(step.fn)
+            elif use_buffers and step.fn is _optimizer_call:
+                step.fn = fused_optimizer_step(step.fn, step.args) or step.fn
             elif use_buffers and out is not None:
                 if isinstance(out, tuple):
                     value = tuple(tracer.values[o] for o in out)

@@ -32,7 +32,7 @@ class _Kernel:
     liveness; None: a fresh array, as eagerly) and its temporaries into scratch arrays."""
 
     def __init__(self, shape: tuple[int, ...], dtype: np.dtype,
-                 scratch: dict[Any, np.ndarray]) -> None:
+                 scratch: dict[Any, Any]) -> None:
         self.shape, self.dtype = shape, dtype
         #: temporaries, shared by every kernel of a plan: they never outlive one call
         self.scratch = scratch
@@ -78,6 +78,38 @@ class _MatmulGradWeight(_Kernel):
         return np.matmul(grad, weight, out=self.result(into))
 
 
+class _LinearGradWeight(_Kernel):
+    """``Linear.vjp_1``: ``grad.T @ x`` over the flattened batch axes."""
+
+    def __call__(self, grad: Any, out: Any, x: Any, weight: Any, bias: Any = None, *,
+                 into: Any = None) -> Any:
+        n_out, n_in = weight.shape
+        batch = int(np.prod(x.shape[:-1]))
+        return np.matmul(grad.reshape(batch, n_out).T, x.reshape(batch, n_in),
+                         out=self.result(into))
+
+
+class _SumOfSquaresVjp(_Kernel):
+    """``SumOfSquares.vjp_0``: ``(grad * 2) * x``."""
+
+    def __call__(self, grad: Any, out: Any, x: Any, *, into: Any = None) -> Any:
+        return np.multiply(grad * 2, x, out=self.result(into))
+
+
+class _BatchStats(_Kernel):
+    """``compiler._modules.batch_stats``, keeping the centred values ``x - mean`` (before
+    squaring) for the batch-norm forward that follows, which then skips recomputing them."""
+
+    def __call__(self, data: Any, axis: tuple[int, ...], *, into: Any = None) -> Any:
+        batch_mean = data.mean(axis=axis, keepdims=True)
+        centred = np.subtract(data, batch_mean, out=self.own("centred", data.shape,
+                                                            data.dtype))
+        square = np.multiply(centred, centred, out=self.buf("square", data.shape, data.dtype))
+        # identified by the very arrays of this replay: a forward given other ones recomputes
+        self.scratch["centred"] = (data, batch_mean, centred)
+        return batch_mean, square.mean(axis=axis, keepdims=True)
+
+
 class _ReluVjp(_Kernel):
     """``grad * (x > 0)``."""
 
@@ -117,8 +149,13 @@ class _BatchNormForward(_Kernel):
         if mean is None or var is None or gamma is None:
             return nn_ops.BatchNorm.forward(x, gamma, beta, axis, eps, mean, var)
         inv_std = 1 / np.sqrt(var + eps)
-        xhat = np.subtract(x, mean, out=self.own("xhat", x.shape, self.dtype))
-        xhat *= inv_std
+        xhat = self.own("xhat", x.shape, self.dtype)
+        centred = self.scratch.get("centred")
+        if centred is not None and centred[0] is x and centred[1] is mean:
+            np.multiply(centred[2], inv_std, out=xhat)  # (x - mean) * inv_std, as below
+        else:
+            np.subtract(x, mean, out=xhat)
+            xhat *= inv_std
         cshape = nn_ops._channel_shape(x.shape, axis)
         out = np.multiply(xhat, gamma.reshape(cshape), out=self.result(into))
         if beta is not None:
@@ -161,6 +198,8 @@ def _is_batchnorm_vjp(args: tuple[Any, ...]) -> bool:
 _TABLE: dict[Any, tuple[type[_Kernel], Callable[[tuple[Any, ...]], bool]]] = {
     nn_ops.Linear.forward: (_LinearForward, lambda a: True),
     nn_ops.Linear.vjp_0: (_MatmulGradWeight, lambda a: True),
+    nn_ops.Linear.vjp_1: (_LinearGradWeight, lambda a: True),
+    nn_ops.SumOfSquares.vjp_0: (_SumOfSquaresVjp, lambda a: True),
     elementwise.Relu.vjp_0: (_ReluVjp, lambda a: True),
     elementwise.Multiply.vjp_0: (_MultiplyVjp0, lambda a: True),
     elementwise.Multiply.vjp_1: (_MultiplyVjp1, lambda a: True),
@@ -168,17 +207,19 @@ _TABLE: dict[Any, tuple[type[_Kernel], Callable[[tuple[Any, ...]], bool]]] = {
 }
 
 
-def kernel_for(fn: Any, args: tuple[Any, ...], value: Any, scratch: dict[Any, np.ndarray]
+def kernel_for(fn: Any, args: tuple[Any, ...], value: Any, scratch: dict[Any, Any]
                ) -> Any:
     """A kernel for a step calling ``fn`` whose trace result was ``value`` (None: none)."""
     from ._backward import _vjp_all
-    from ._modules import dropout_mask
+    from ._modules import batch_stats, dropout_mask
 
     first = value[0] if isinstance(value, tuple) else value
     if not isinstance(first, np.ndarray) or first.ndim == 0 or first.dtype.kind != "f":
         return None
     if fn is dropout_mask:
         return _DropoutMask(first.shape, first.dtype, scratch)
+    if fn is batch_stats:
+        return _BatchStats(first.shape, first.dtype, scratch)
     if fn is _vjp_all and _is_batchnorm_vjp(args):
         return _BatchNormVjp(first.shape, first.dtype, scratch)
     entry = _TABLE.get(fn)

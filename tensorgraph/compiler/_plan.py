@@ -142,7 +142,8 @@ def plan_buffers(steps: list[Step], values: dict[int, Any], pinned: set[int]
             reads = {r for s in step_reads(step) for r in roots.get(s, ())}
             busy = {holder[r] for r in reads if r in holder}
             pool = free.get(key, [])
-            choice = next((b for b in pool if b not in busy), None)
+            # the most recently freed buffer first: it is the one most likely still in cache
+            choice = next((b for b in reversed(pool) if b not in busy), None)
             if choice is None:
                 choice = len(buffers)
                 buffers.append((value.shape, value.dtype))
@@ -169,7 +170,7 @@ class _Writer:
     def const(self, value: Any) -> str:
         if value is None or type(value) in (bool, int, str):
             return repr(value)
-        if isinstance(value, np.ndarray) and id(value) in self.traced:
+        if isinstance(value, (np.ndarray, np.generic)) and id(value) in self.traced:
             raise AssertionError("tg.compile: a traced array would be replayed as a constant")
         name = self._ids.get(id(value))
         if name is None:

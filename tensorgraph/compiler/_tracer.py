@@ -28,7 +28,7 @@ from ..nn.module import Module
 from ..tensor import Tensor
 from ._plan import Slot, Step
 
-__all__ = ["Tracer"]
+__all__ = ["Tracer", "numpy_scalar"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -37,6 +37,12 @@ _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.
 _UFUNC_FORMS: dict[str, Callable[[list[Any]], tuple[Any, tuple[Any, ...]]]] = {
     "relu": lambda a: (np.maximum, (a[0], 0)),
 }
+
+
+def numpy_scalar(value: Any) -> bool:
+    """Whether ``value`` is a numpy scalar a step may have computed (``np.True_`` and
+    ``np.False_`` are shared singletons: never tracked by identity)."""
+    return isinstance(value, np.generic) and not isinstance(value, np.bool_)
 
 
 def user_site() -> str:
@@ -83,8 +89,10 @@ class Tracer:
         i = self.n_slots
         self.n_slots += 1
         self.values[i] = value
-        if isinstance(value, (np.ndarray, tuple, list, set)) and (
-                isinstance(value, np.ndarray) or len(value)):  # () is a shared singleton
+        # () is a shared singleton; a numpy scalar is what a VJP of 0-d operands returns
+        # (a value of this replay, not a constant)
+        if (isinstance(value, np.ndarray) or numpy_scalar(value)
+                or (isinstance(value, (tuple, list, set)) and len(value))):
             self.known[id(value)] = i
         return i
 
@@ -111,7 +119,7 @@ class Tracer:
     # ------------------------------------------------------------------ resolving values
     def resolve(self, value: Any, where: str) -> Any:
         """The template of ``value`` for a step: Slots for traced values, else a constant."""
-        if isinstance(value, (np.ndarray, tuple, list)):
+        if isinstance(value, (np.ndarray, tuple, list)) or numpy_scalar(value):
             slot = self.known.get(id(value))
             if slot is not None:
                 return Slot(slot)
@@ -227,9 +235,10 @@ class Tracer:
     def resolve_host(self, value: Any, where: str) -> Any:
         """Like :meth:`resolve`, but Tensors and other objects pass as themselves (a host
         function reads a module's buffer or an optimizer live)."""
-        if isinstance(value, np.ndarray):
+        if isinstance(value, np.ndarray) or numpy_scalar(value):
             return self.resolve(value, where)
-        if isinstance(value, (tuple, list)) and any(isinstance(v, np.ndarray) for v in value):
+        if isinstance(value, (tuple, list)) and any(
+                isinstance(v, np.ndarray) or numpy_scalar(v) for v in value):
             return self.resolve(value, where)
         if isinstance(value, Tensor):
             return self.tensor_ref(value, where)

@@ -31,11 +31,13 @@ def _float64() -> Any:
         yield
 
 
-def _batches(n_in: int, n_out: int, batch: int, kind: str, dtype: Any) -> list[tuple[Any, Any]]:
+def _batches(n_in: int | tuple[int, ...], n_out: int, batch: int, kind: str, dtype: Any
+             ) -> list[tuple[Any, Any]]:
     rng = np.random.default_rng(7)
     out = []
+    in_shape = n_in if isinstance(n_in, tuple) else (n_in,)
     for _ in range(STEPS):
-        x = rng.standard_normal((batch, n_in)).astype(dtype)
+        x = rng.standard_normal((batch, *in_shape)).astype(dtype)
         if kind == "binary":
             y = (rng.random((batch, n_out)) > 0.5).astype(dtype)
         elif kind == "labels":
@@ -58,7 +60,8 @@ def _training_step(model: Any, opt: Any, loss_fn: Any) -> Callable[[Any, Any], A
 
 
 def _run(build: Callable[[], tuple[Any, Any, Callable[..., Any]]], kind: str = "regression",
-         n_in: int = 5, n_out: int = 3, dtype: Any = np.float64, train: bool = True,
+         n_in: int | tuple[int, ...] = 5, n_out: int = 3, dtype: Any = np.float64,
+         train: bool = True,
          batch: int = 8) -> tuple[list[Any], list[Any], CompiledFunction]:
     """Train two copies (eager, compiled); return both copies' (losses, arrays) and the
     compiled function."""
@@ -176,6 +179,10 @@ OPTIMIZERS: dict[str, Callable[[Any], Any]] = {
     "adam-amsgrad-wd": lambda p: optim.Adam(p, lr=0.01, weight_decay=0.1, amsgrad=True),
     "adam-maximize": lambda p: optim.Adam(p, lr=0.01, maximize=True, eps_inside_sqrt=True),
     "adamw": lambda p: optim.AdamW(p, lr=0.01),
+    # lerp's other branch (1 - beta1 >= 0.5) and two groups with their own hyper-parameters
+    "adam-low-beta1": lambda p: optim.Adam(p, lr=0.01, betas=(0.3, 0.9)),
+    "adamw-groups": lambda p: (lambda ps: optim.AdamW([
+        {"params": ps[:1]}, {"params": ps[1:], "lr": 0.02, "weight_decay": 0.1}]))(list(p)),
     "rmsprop": lambda p: optim.RMSprop(p, lr=0.01),
     "rmsprop-centered-momentum": lambda p: optim.RMSprop(p, lr=0.01, centered=True,
                                                          momentum=0.5, weight_decay=0.1),
@@ -329,3 +336,68 @@ def test_a_gradient_reset_inside_the_function_is_replayed() -> None:
         grads.append((x.grad.numpy().copy(), y.grad.numpy().copy()))
     for a, b in zip(*grads):
         np.testing.assert_array_equal(a, b)
+
+
+def test_numpy_scalar_gradients_are_replayed_not_baked_in() -> None:
+    """A VJP of 0-d operands returns a numpy scalar (``grad * s``): the plan must compute
+    it again from the new input at each replay, not keep the trace's value as a constant."""
+    w = tg.tensor(np.ones(3), requires_grad=True)
+
+    def step(x: Any, s: Any) -> Any:
+        w.grad = None
+        loss = (w * x).sum() * s
+        loss.backward()
+        return loss
+
+    compiled = tg.compile(step)
+    x = tg.tensor(np.arange(3.0))
+    for scale in (1.0, 2.0, -3.5):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", CompileWarning)
+            compiled(x, tg.tensor(np.array(scale)))
+        assert w.grad is not None
+        np.testing.assert_array_equal(w.grad.numpy(), scale * np.arange(3.0))
+    assert compiled.replays == 2
+
+
+@pytest.mark.parametrize("train", [True, False], ids=["train", "eval"])
+def test_batchnorm2d_agrees(train: bool) -> None:
+    """``BatchNorm2d`` (a ``BatchNorm1d`` over the ``(N, C, H*W)`` view) replays: the
+    statistics over axes (0, 2) of the view, the running buffers and the VJP, bit for bit."""
+    def build() -> Any:
+        bn = _seeded(lambda: nn.BatchNorm2d(3))
+        bn.weight.data = np.linspace(0.5, 1.5, 3)
+        bn.bias.data = np.linspace(-0.2, 0.2, 3)
+        opt = optim.Adam(bn.parameters(), lr=0.01)
+        return bn, opt, lambda out, y: ((out.reshape((4, 30)) - y) ** 2).mean()
+
+    eager, compiled, fn = _run(build, n_in=(3, 2, 5), n_out=30, batch=4, train=train)
+    _assert_same(eager, compiled, fn)
+    if train:  # the running statistics moved, identically (compared above)
+        assert not np.array_equal(compiled[1][2], np.zeros(3))
+
+
+def test_the_adam_kernel_records_its_writes_for_the_engine() -> None:
+    """A graph that saved a parameter before a replayed Adam step refuses to run backward
+    afterwards, as after an eager step (the kernel bumps each parameter's version)."""
+    from tensorgraph.errors import InPlaceModificationError
+
+    w = tg.tensor(np.linspace(-1, 1, 6).reshape(2, 3), requires_grad=True)
+    opt = optim.Adam([w], lr=0.1)
+
+    @tg.compile
+    def step(x: Any) -> Any:
+        opt.zero_grad()
+        loss = ((x @ w) ** 2).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    x = tg.tensor(np.ones((4, 2)))
+    for _ in range(3):
+        step(x)
+    assert step.replays == 2
+    saved = (w * w).sum()  # saves w's current values
+    step(x)  # a replay: the Adam kernel writes w in place
+    with pytest.raises(InPlaceModificationError):
+        saved.backward()

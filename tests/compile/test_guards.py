@@ -273,3 +273,23 @@ def test_an_engine_without_the_hooked_names_runs_eagerly(monkeypatch: Any) -> No
         assert fast(_x(2)).item() == (_x(2) * 3.0).sum().item()
     assert fast(_x(2)).item() == (_x(2) * 3.0).sum().item()
     assert fast.eager_calls == 1 and tg.autograd._tracer is None
+
+
+def test_dropout2d_falls_back_with_a_warning_and_the_eager_numbers() -> None:
+    """``nn.Dropout2d`` draws its channel mask with numpy outside the tracer's hooks: the
+    plan cannot replay it, so the signature runs eagerly, with one warning, never a stale
+    mask."""
+    from tensorgraph import nn
+
+    layers = [nn.Dropout2d(0.5, generator=np.random.default_rng(4)) for _ in range(2)]
+
+    def make(layer: Any) -> Any:
+        return lambda x: (layer(x * 1.0) ** 2).sum()
+
+    eager, fast = make(layers[0]), tg.compile(make(layers[1]))
+    x = tg.tensor(np.linspace(-1, 1, 2 * 3 * 2 * 2).reshape(2, 3, 2, 2))
+    with pytest.warns(CompileWarning, match="cannot trace"):
+        results = [(eager(x).item(), fast(x).item()) for _ in range(3)]
+    assert all(a == b for a, b in results)
+    assert len({a for a, _ in results}) > 1  # the masks differ from call to call
+    assert fast.eager_calls == 2
