@@ -88,6 +88,16 @@ def _unary(op_type: str, **attributes: Callable[[Any], Any]) -> Converter:
     return convert
 
 
+def _along_dim(op_type: str) -> Converter:
+    def convert(b: GraphBuilder, m: Any, x: Value) -> str:
+        # dim=None is PyTorch's implicit choice by rank, as the layer's forward makes it
+        rank = len(x.shape)
+        axis = int(m.dim) if m.dim is not None else 0 if rank in (0, 1, 3) else 1
+        return b.node(op_type, [x.name], _prefix(m), axis=axis)
+    convert.__doc__ = f"``{op_type}`` along the layer's axis."
+    return convert
+
+
 def flatten(b: GraphBuilder, m: Flatten, x: Value) -> str:
     """``Flatten`` when all but the batch axis are joined, else ``Reshape``: axes before
     ``start_dim`` copied (0), the joined ones one size, the rest as they are."""
@@ -128,8 +138,8 @@ CONVERTERS: dict[type[Module], Converter] = {
     LeakyReLU: _unary("LeakyRelu", alpha=lambda m: float(m.negative_slope)),
     Sigmoid: _unary("Sigmoid"),
     Tanh: _unary("Tanh"),
-    Softmax: _unary("Softmax", axis=lambda m: int(m.dim)),
-    LogSoftmax: _unary("LogSoftmax", axis=lambda m: int(m.dim)),
+    Softmax: _along_dim("Softmax"),
+    LogSoftmax: _along_dim("LogSoftmax"),
     Identity: _passed_through,
     Dropout: _passed_through,
     Flatten: flatten,

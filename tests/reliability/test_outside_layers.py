@@ -4,11 +4,13 @@ issue 14; each test failed before its fix."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
 
 import tensorgraph as tg
+from tensorgraph import nn
 from tensorgraph.ops.special import erf_array
 
 
@@ -26,3 +28,37 @@ def test_erf_of_integers_is_a_float_like_numpys_ufuncs(dtype: type, expected: ty
     t = tg.erf(tg.tensor(np.array([1, 2])))
     assert t.dtype == np.float64
     np.testing.assert_allclose(t.numpy(), [math.erf(1.0), math.erf(2.0)], rtol=1e-15)
+
+
+# --------------------------------------------------------------------------- ONNX export
+def _onnx_run(proto: Any, x: np.ndarray) -> np.ndarray:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(proto.SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    return np.asarray(session.run(None, {"input": x})[0])
+
+
+@pytest.mark.filterwarnings("ignore:Implicit dimension choice")
+@pytest.mark.parametrize("layer", [nn.Softmax, nn.LogSoftmax])
+@pytest.mark.parametrize("shape", [(2, 4), (2, 3, 4), (2, 3, 4, 2)])
+def test_onnx_export_of_softmax_with_dim_none_uses_pytorchs_implicit_axis(
+        layer: type[nn.Module], shape: tuple[int, ...]) -> None:
+    # dim=None crashed the exporter with "int() argument must be ... not 'NoneType'"
+    model = nn.Sequential(layer(dim=None))
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    proto = tg.onnx.export(model, x[:1])
+    np.testing.assert_allclose(_onnx_run(proto, x), model(tg.tensor(x)).numpy(),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_onnx_export_of_dropout2d_is_the_identity() -> None:
+    # Dropout2d (a Dropout with its own forward) was refused, though eval makes it the identity
+    model = nn.Sequential(nn.Conv2d(2, 3, 1, generator=0), nn.Dropout2d(0.5), nn.Flatten())
+    model.train()
+    x = np.random.default_rng(1).standard_normal((4, 2, 3, 3)).astype(np.float32)
+    proto = tg.onnx.export(model, x)
+    assert model.training and model[1].training  # the flags are restored
+    model.eval()
+    np.testing.assert_allclose(_onnx_run(proto, x), model(tg.tensor(x)).numpy(),
+                               rtol=1e-5, atol=1e-6)
