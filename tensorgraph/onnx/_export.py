@@ -94,7 +94,7 @@ def export(
 
     Models built from :mod:`tensorgraph.nn` layers (``Linear``, ``Conv1d``/``Conv2d``,
     the pooling layers, ``BatchNorm1d``/``BatchNorm2d``, ``LayerNorm``, activations,
-    ``Softmax``/``LogSoftmax``, ``Dropout`` (the identity in evaluation), ``Flatten``,
+    ``Softmax``/``LogSoftmax``, ``Dropout``/``Dropout2d`` (the identity in evaluation), ``Flatten``,
     ``Identity``, and ``Sequential``/``MLP`` of them; the table is
     :data:`~tensorgraph.onnx.CONVERTERS`) are exported; the
     graph uses ONNX operator set :data:`OPSET_VERSION`. Any other module (or a subclass

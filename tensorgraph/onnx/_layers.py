@@ -20,6 +20,7 @@ from ..errors import ExportError
 from ..nn import (
     BatchNorm1d,
     Dropout,
+    Dropout2d,
     Flatten,
     Identity,
     LeakyReLU,
@@ -142,6 +143,7 @@ CONVERTERS: dict[type[Module], Converter] = {
     LogSoftmax: _along_dim("LogSoftmax"),
     Identity: _passed_through,
     Dropout: _passed_through,
+    Dropout2d: _passed_through,
     Flatten: flatten,
     Standardize: standardize,
     ClassProbabilities: class_probabilities,
