@@ -99,6 +99,15 @@ def _along_dim(op_type: str) -> Converter:
     return convert
 
 
+def leaky_relu(b: GraphBuilder, m: LeakyReLU, x: Value) -> str:
+    """``LeakyRelu``; in a float64 graph ``PRelu`` with the slope as a float64 constant
+    (``LeakyRelu``'s ``alpha`` is a float32 attribute: 0.01 would become 0.0099999998)."""
+    if b.dtype == np.float64:
+        slope = b.constant("leakyrelu.slope", float(m.negative_slope))
+        return b.node("PRelu", [x.name, slope], "leakyrelu")
+    return b.node("LeakyRelu", [x.name], "leakyrelu", alpha=float(m.negative_slope))
+
+
 def flatten(b: GraphBuilder, m: Flatten, x: Value) -> str:
     """``Flatten`` when all but the batch axis are joined, else ``Reshape``: axes before
     ``start_dim`` copied (0), the joined ones one size, the rest as they are."""
@@ -136,7 +145,7 @@ CONVERTERS: dict[type[Module], Converter] = {
     Linear: linear,
     BatchNorm1d: batch_norm,
     ReLU: _unary("Relu"),
-    LeakyReLU: _unary("LeakyRelu", alpha=lambda m: float(m.negative_slope)),
+    LeakyReLU: leaky_relu,
     Sigmoid: _unary("Sigmoid"),
     Tanh: _unary("Tanh"),
     Softmax: _along_dim("Softmax"),

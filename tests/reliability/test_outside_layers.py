@@ -62,3 +62,19 @@ def test_onnx_export_of_dropout2d_is_the_identity() -> None:
     model.eval()
     np.testing.assert_allclose(_onnx_run(proto, x), model(tg.tensor(x)).numpy(),
                                rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("slope", [0.01, 0.2, 1.7])
+def test_onnx_float64_leaky_relu_keeps_its_slope_in_float64(slope: float) -> None:
+    # ONNX's LeakyRelu takes alpha as a float32 attribute: 0.01 became 0.0099999998, so a
+    # float64 export differed from tensorgraph by 2e-8 relative instead of rounding error
+    model = nn.Sequential(nn.LeakyReLU(slope))
+    x = np.random.default_rng(2).standard_normal((5, 7)) * 100
+    proto = tg.onnx.export(model, x)
+    got = _onnx_run(proto, x)
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, model(tg.tensor(x)).numpy(), rtol=1e-15, atol=0)
+    x32 = x.astype(np.float32)  # float32 graphs still compute in float32
+    model32 = nn.Sequential(nn.LeakyReLU(slope))
+    np.testing.assert_allclose(_onnx_run(tg.onnx.export(model32, x32), x32),
+                               model32(tg.tensor(x32)).numpy(), rtol=1e-6)
