@@ -74,10 +74,12 @@ def batch_norm(b: GraphBuilder, m: Any, x: Value) -> str:
     channels = m.num_features
     scale = _array(m.weight) if m.weight is not None else np.ones(channels)
     shift = _array(m.bias) if m.bias is not None else np.zeros(channels)
+    var, eps = _array(m.running_var), float(m.eps)
+    if b.dtype == np.float64:  # epsilon is a float32 attribute: add it here in float64
+        var, eps = var + eps, 0.0
     inputs = [x.name, b.constant("bn.scale", scale), b.constant("bn.bias", shift),
-              b.constant("bn.mean", _array(m.running_mean)),
-              b.constant("bn.var", _array(m.running_var))]
-    return b.node("BatchNormalization", inputs, "batchnorm", epsilon=float(m.eps))
+              b.constant("bn.mean", _array(m.running_mean)), b.constant("bn.var", var)]
+    return b.node("BatchNormalization", inputs, "batchnorm", epsilon=eps)
 
 
 def _unary(op_type: str, **attributes: Callable[[Any], Any]) -> Converter:

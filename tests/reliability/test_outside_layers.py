@@ -96,3 +96,20 @@ def test_onnx_float64_layer_norm_agrees_to_rounding(shape: tuple[int, ...],
     want = model(tg.tensor(x)).numpy()
     got = _onnx_run(tg.onnx.export(model, x[:2]), x)
     assert np.abs(got - want).max() <= 1e-12 * np.abs(want).max()
+
+
+@pytest.mark.parametrize("layer", [nn.BatchNorm1d, nn.BatchNorm2d])
+@pytest.mark.parametrize("eps", [1e-5, 0.1, 0.3])
+def test_onnx_float64_batch_norm_keeps_eps_in_float64(layer: type[nn.Module],
+                                                      eps: float) -> None:
+    # BatchNormalization's epsilon is a float32 attribute: eps=0.3 became 0.30000001,
+    # 5e-9 relative off in a float64 export of small-variance statistics
+    rng = np.random.default_rng(4)
+    shape = (8, 3) if layer is nn.BatchNorm1d else (8, 3, 2, 2)
+    model = nn.Sequential(layer(3, eps=eps, dtype=np.float64))
+    model(tg.tensor(rng.standard_normal(shape) * 0.01))  # training: running statistics
+    model.eval()
+    x = rng.standard_normal(shape) * 0.01
+    want = model(tg.tensor(x)).numpy()
+    got = _onnx_run(tg.onnx.export(model, x), x)
+    assert np.abs(got - want).max() <= 1e-12 * np.abs(want).max()
