@@ -113,3 +113,32 @@ def test_onnx_float64_batch_norm_keeps_eps_in_float64(layer: type[nn.Module],
     want = model(tg.tensor(x)).numpy()
     got = _onnx_run(tg.onnx.export(model, x), x)
     assert np.abs(got - want).max() <= 1e-12 * np.abs(want).max()
+
+
+# --------------------------------------------------------------------------- losses
+_F32, _T32 = np.ones((2, 3), np.float32), np.ones((2, 3), np.float32)
+_HALF = np.full((2, 3), 0.5, np.float32)
+
+
+@pytest.mark.parametrize(("call", "name", "what"), [
+    (lambda F: F.binary_cross_entropy(tg.tensor(_HALF), _T32, np.ones(3)),
+     "binary_cross_entropy", "weight"),
+    (lambda F: F.binary_cross_entropy_with_logits(tg.tensor(_F32), _T32, np.ones(3)),
+     "binary_cross_entropy_with_logits", "weight"),
+    (lambda F: F.binary_cross_entropy_with_logits(tg.tensor(_F32), _T32,
+                                                  pos_weight=np.ones(3)),
+     "binary_cross_entropy_with_logits", "pos_weight"),
+    (lambda F: F.mse_loss(tg.tensor(_F32), np.ones((2, 3))), "mse_loss", "target"),
+    (lambda F: F.l1_loss(tg.tensor(_F32), _T32, weight=np.ones((2, 3))), "l1_loss", "weight"),
+    (lambda F: F.huber_loss(tg.tensor(_F32), _T32, weight=np.ones((2, 3))), "huber_loss",
+     "weight"),
+    (lambda F: F.mse_loss(tg.tensor(_F32), _T32, weight=np.ones((2, 3))), "mse_loss", "weight"),
+])  # fmt: skip
+def test_loss_weight_or_target_of_another_float_dtype_is_refused_by_the_loss(
+        call: Any, name: str, what: str) -> None:
+    # the refusal came from an inner op ("multiply: mixed floating dtypes ..."), naming
+    # neither the loss nor the argument
+    from tensorgraph.errors import DTypeError
+
+    with pytest.raises(DTypeError, match=rf"^{name}: {what} has dtype float64.*float32"):
+        call(nn.functional)
