@@ -142,3 +142,16 @@ def test_loss_weight_or_target_of_another_float_dtype_is_refused_by_the_loss(
 
     with pytest.raises(DTypeError, match=rf"^{name}: {what} has dtype float64.*float32"):
         call(nn.functional)
+
+
+@pytest.mark.parametrize("ids", [np.array([[0, 3]]), np.array([[0.0, 3.0]], np.float32)])
+def test_onnx_export_names_an_unexportable_layer_before_checking_the_example(
+        ids: np.ndarray) -> None:
+    # an Embedding model got "example_input has dtype int64, the model's parameters
+    # float32" (or embedding's own "ids must be integers"), never that Embedding is not
+    # exportable
+    from tensorgraph.errors import ExportError
+
+    model = nn.Sequential(nn.Embedding(5, 2, generator=0), nn.Flatten(), nn.Linear(4, 1))
+    with pytest.raises(ExportError, match=r"cannot export Embedding \(at '0'\)"):
+        tg.onnx.export(model, ids)
