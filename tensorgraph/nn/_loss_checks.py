@@ -66,10 +66,20 @@ def _reduce(loss: Any, reduction: str, name: str, total_weight: float | None = N
     return loss.sum() / total_weight
 
 
+def _same_float(value: Any, input: Any, what: str, name: str) -> None:
+    """Refuse a floating ``value`` of another float dtype than the input's, naming the loss
+    (the inner op would refuse it too, without saying which loss or argument)."""
+    dtype, like = _raw(value).dtype, _raw(input).dtype
+    if dtype.kind == "f" and like.kind == "f" and dtype != like:
+        raise DTypeError(f"{name}: {what} has dtype {dtype}, the input {like}; cast one "
+                         f"explicitly with .astype()")
+
+
 def _same_shape(x: Any, target: Any, name: str) -> None:
     if _shape(x) != _shape(target):
         raise ShapeError(f"{name}: input shape {_shape(x)} and target shape {_shape(target)} "
                          f"differ; they must be equal (nothing is broadcast)")
+    _same_float(target, x, "target", name)
 
 
 def _check_unit_interval(values: Any, what: str, name: str) -> None:
@@ -93,6 +103,7 @@ def _broadcast_weight(weight: Any, input: Any, what: str, name: str) -> Any:
     if not fits:
         raise ShapeError(f"{name}: {what} of shape {ws} does not broadcast to the input's "
                          f"shape {xs}")
+    _same_float(weight, input, what, name)
     return weight
 
 
@@ -101,6 +112,7 @@ def _exact_weight(weight: Any, input: Any, name: str) -> Any:
     if _shape(weight) != _shape(input):
         raise ShapeError(f"{name}: weight of shape {_shape(weight)} must have the input's "
                          f"shape {_shape(input)} (as PyTorch)")
+    _same_float(weight, input, "weight", name)
     return weight
 
 

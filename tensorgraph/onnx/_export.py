@@ -54,6 +54,24 @@ def _example_array(model: Module, example_input: Any) -> np.ndarray:
     return array
 
 
+def _not_exportable(module: Module, where: str) -> ExportError:
+    return ExportError(
+        f"onnx.export: cannot export {type(module).__name__}{where}: it is not one of the "
+        "layers tensorgraph can write as ONNX (see docs/onnx.md) or it overrides their "
+        "forward"
+    )
+
+
+def _check_exportable(module: Module, path: str) -> None:
+    """Refuse a layer without a converter before the example is checked: its name is the
+    useful message (an Embedding's integer ids would otherwise be refused as a dtype)."""
+    if isinstance(module, Sequential) and type(module).forward is Sequential.forward:
+        for name, child in module.named_children():
+            _check_exportable(child, f"{path}.{name}" if path else name)
+    elif converter_for(module) is None:
+        raise _not_exportable(module, f" (at {path!r})" if path else "")
+
+
 def _convert(b: GraphBuilder, module: Module, x: Value, path: str) -> Value:
     """Add ``module`` applied to ``x``; containers recurse, leaves use their converter.
 
@@ -67,11 +85,7 @@ def _convert(b: GraphBuilder, module: Module, x: Value, path: str) -> Value:
     convert = converter_for(module)
     where = f" (at {path!r})" if path else ""
     if convert is None:
-        raise ExportError(
-            f"onnx.export: cannot export {type(module).__name__}{where}: it is not one of the "
-            "layers tensorgraph can write as ONNX (see docs/onnx.md) or it overrides their "
-            "forward"
-        )
+        raise _not_exportable(module, where)
     example = np.asarray(module(Tensor(x.example))._data)
     try:
         name = convert(b, module, x)
@@ -94,7 +108,7 @@ def export(
 
     Models built from :mod:`tensorgraph.nn` layers (``Linear``, ``Conv1d``/``Conv2d``,
     the pooling layers, ``BatchNorm1d``/``BatchNorm2d``, ``LayerNorm``, activations,
-    ``Softmax``/``LogSoftmax``, ``Dropout`` (the identity in evaluation), ``Flatten``,
+    ``Softmax``/``LogSoftmax``, ``Dropout``/``Dropout2d`` (the identity in evaluation), ``Flatten``,
     ``Identity``, and ``Sequential``/``MLP`` of them; the table is
     :data:`~tensorgraph.onnx.CONVERTERS`) are exported; the
     graph uses ONNX operator set :data:`OPSET_VERSION`. Any other module (or a subclass
@@ -145,6 +159,7 @@ def export(
     (input_name,), (output_name,) = names["input_names"], names["output_names"]
     if input_name == output_name:
         raise ValueError(f"onnx.export: input and output are both named {input_name!r}")
+    _check_exportable(model, "")
     array = _example_array(model, example_input)
     builder = GraphBuilder(array.dtype)
     builder.reserve(input_name)

@@ -20,6 +20,7 @@ from ..errors import ExportError
 from ..nn import (
     BatchNorm1d,
     Dropout,
+    Dropout2d,
     Flatten,
     Identity,
     LeakyReLU,
@@ -74,10 +75,12 @@ def batch_norm(b: GraphBuilder, m: Any, x: Value) -> str:
     channels = m.num_features
     scale = _array(m.weight) if m.weight is not None else np.ones(channels)
     shift = _array(m.bias) if m.bias is not None else np.zeros(channels)
+    var, eps = _array(m.running_var), float(m.eps)
+    if b.dtype == np.float64:  # epsilon is a float32 attribute: add it here in float64
+        var, eps = var + eps, 0.0
     inputs = [x.name, b.constant("bn.scale", scale), b.constant("bn.bias", shift),
-              b.constant("bn.mean", _array(m.running_mean)),
-              b.constant("bn.var", _array(m.running_var))]
-    return b.node("BatchNormalization", inputs, "batchnorm", epsilon=float(m.eps))
+              b.constant("bn.mean", _array(m.running_mean)), b.constant("bn.var", var)]
+    return b.node("BatchNormalization", inputs, "batchnorm", epsilon=eps)
 
 
 def _unary(op_type: str, **attributes: Callable[[Any], Any]) -> Converter:
@@ -87,6 +90,25 @@ def _unary(op_type: str, **attributes: Callable[[Any], Any]) -> Converter:
 
     convert.__doc__ = f"``{op_type}``."
     return convert
+
+
+def _along_dim(op_type: str) -> Converter:
+    def convert(b: GraphBuilder, m: Any, x: Value) -> str:
+        # dim=None is PyTorch's implicit choice by rank, as the layer's forward makes it
+        rank = len(x.shape)
+        axis = int(m.dim) if m.dim is not None else 0 if rank in (0, 1, 3) else 1
+        return b.node(op_type, [x.name], _prefix(m), axis=axis)
+    convert.__doc__ = f"``{op_type}`` along the layer's axis."
+    return convert
+
+
+def leaky_relu(b: GraphBuilder, m: LeakyReLU, x: Value) -> str:
+    """``LeakyRelu``; in a float64 graph ``PRelu`` with the slope as a float64 constant
+    (``LeakyRelu``'s ``alpha`` is a float32 attribute: 0.01 would become 0.0099999998)."""
+    if b.dtype == np.float64:
+        slope = b.constant("leakyrelu.slope", float(m.negative_slope))
+        return b.node("PRelu", [x.name, slope], "leakyrelu")
+    return b.node("LeakyRelu", [x.name], "leakyrelu", alpha=float(m.negative_slope))
 
 
 def flatten(b: GraphBuilder, m: Flatten, x: Value) -> str:
@@ -141,13 +163,14 @@ CONVERTERS: dict[type[Module], Converter] = {
     Linear: linear,
     BatchNorm1d: batch_norm,
     ReLU: _unary("Relu"),
-    LeakyReLU: _unary("LeakyRelu", alpha=lambda m: float(m.negative_slope)),
+    LeakyReLU: leaky_relu,
     Sigmoid: _unary("Sigmoid"),
     Tanh: _unary("Tanh"),
-    Softmax: _unary("Softmax", axis=lambda m: int(m.dim)),
-    LogSoftmax: _unary("LogSoftmax", axis=lambda m: int(m.dim)),
+    Softmax: _along_dim("Softmax"),
+    LogSoftmax: _along_dim("LogSoftmax"),
     Identity: _passed_through,
     Dropout: _passed_through,
+    Dropout2d: _passed_through,
     Flatten: flatten,
     Unflatten: unflatten,
     Standardize: standardize,

@@ -13,9 +13,30 @@ from ._layers import CONVERTERS
 __all__: list[str] = []
 
 
+def _layer_norm_float64(b: GraphBuilder, m: LayerNorm, x: Value) -> str:
+    """The statistics from ``ReduceMean``: ONNX Runtime's float64 ``LayerNormalization``
+    (``epsilon`` a float32 attribute) is off by up to 1e-8 relative."""
+    axes = list(range(len(x.shape) - len(m.normalized_shape), len(x.shape)))
+    mean = b.node("ReduceMean", [x.name], "layernorm.mean", axes=axes, keepdims=1)
+    centred = b.node("Sub", [x.name, mean], "layernorm.centred")
+    square = b.node("Mul", [centred, centred], "layernorm.square")
+    var = b.node("ReduceMean", [square], "layernorm.var", axes=axes, keepdims=1)
+    shifted = b.node("Add", [var, b.constant("layernorm.eps", float(m.eps))], "layernorm.vareps")
+    y = b.node("Div", [centred, b.node("Sqrt", [shifted], "layernorm.std")], "layernorm.norm")
+    if m.weight is not None:
+        y = b.node("Mul", [y, b.constant("layernorm.scale", np.asarray(m.weight._data))],
+                   "layernorm.scaled")
+    if m.bias is not None:
+        y = b.node("Add", [y, b.constant("layernorm.bias", np.asarray(m.bias._data))],
+                   "layernorm")
+    return y
+
+
 def layer_norm(b: GraphBuilder, m: LayerNorm, x: Value) -> str:
     """``LayerNormalization`` over the last ``len(normalized_shape)`` axes (the scale 1 and
-    the shift 0 when the layer learns none)."""
+    the shift 0 when the layer learns none); its steps one by one in a float64 graph."""
+    if b.dtype == np.float64:
+        return _layer_norm_float64(b, m, x)
     shape = m.normalized_shape
     scale = np.asarray(m.weight._data) if m.weight is not None else np.ones(shape)
     inputs = [x.name, b.constant("layernorm.scale", scale)]

@@ -83,8 +83,11 @@ def _exp_minus_square(a: np.ndarray) -> np.ndarray:
 
 
 def erf_array(x: np.ndarray) -> np.ndarray:
-    r"""The error function of a floating array, elementwise (computed in float64, returned in
-    ``x``'s dtype); NaN gives NaN, :math:`\pm\infty` gives :math:`\pm 1`."""
+    r"""The error function of an array, elementwise (computed in float64, returned in ``x``'s
+    floating dtype, or for integers and booleans in the float dtype numpy's ufuncs give them,
+    e.g. float16 for int8, float64 for int64); NaN gives NaN, :math:`\pm\infty` gives
+    :math:`\pm 1`."""
+    dtype = np.result_type(np.asarray(x).dtype, np.float16)  # as np.tanh: int8 -> float16
     a64 = np.asarray(x, dtype=np.float64)
     a = np.abs(a64)
     out = np.empty_like(a)
@@ -98,12 +101,12 @@ def erf_array(x: np.ndarray) -> np.ndarray:
         out[band] = np.copysign(1 - erfc, a64[band])
     big = ~(a < 6)  # also NaN, which copysign keeps
     out[big] = np.copysign(np.where(np.isnan(a[big]), np.nan, 1.0), a64[big])
-    return out.astype(np.asarray(x).dtype, copy=False)
+    return out.astype(dtype, copy=False)
 
 
 def _erf_reference(x: Any) -> Any:
     values = np.vectorize(math.erf, otypes=[np.float64])(np.asarray(x, dtype=np.float64))
-    return values.astype(np.asarray(x).dtype)
+    return values.astype(np.result_type(np.asarray(x).dtype, np.float16))
 
 
 @register
