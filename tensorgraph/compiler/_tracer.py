@@ -146,6 +146,9 @@ class Tracer:
         if entry is None:
             slot = self.new_slot(t._data)
             entry = self.state[id(t)] = (t, t._data, slot)
+            # which of them get a gradient is decided by the trace's backward: a parameter
+            # frozen (or unfrozen) later must trace again, not be updated by a replay
+            self.guard(t, "_requires_grad")
         return entry[2]
 
     def tensor_ref(self, t: Tensor, where: str) -> Any:
