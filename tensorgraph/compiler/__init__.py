@@ -20,6 +20,7 @@ in-place tensor write) makes the function run eagerly for that signature, with o
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -143,6 +144,9 @@ class _Plan:
         self.replay = generate("replay", prologue, tracer.steps, template, writer,
                                len(self.buffers))
         self.n_steps = len(tracer.steps)
+        # the buffers are the plan's own: two threads replaying at once would write into
+        # each other's intermediate values, so replays of one plan take turns
+        self.lock = threading.Lock()
 
     @staticmethod
     def _outputs(tracer: Tracer, value: Any, writer: Any) -> str:
@@ -213,7 +217,8 @@ class CompiledFunction:
             for plan in plans:
                 if plan.holds():
                     self.replays += 1
-                    return plan.replay(leaves, plan.buffers)
+                    with plan.lock:
+                        return plan.replay(leaves, plan.buffers)
         return self._trace(signature, args, kwargs, leaves)
 
     def _trace(self, signature: tuple[Any, ...], args: tuple[Any, ...],

@@ -3,6 +3,7 @@ the function runs eagerly with a warning; never a silent divergence."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -47,3 +48,57 @@ def test_a_parameter_frozen_between_calls_is_not_updated_by_a_replay() -> None:
         results.append([p.numpy().copy() for p in model.parameters()])
     for eager, fast in zip(*results):
         np.testing.assert_array_equal(fast, eager)
+
+
+class _PausingSGD(optim.SGD):
+    """SGD whose zero_grad() waits (up to a second) in one thread for another thread's
+    call to finish: a replay paused in the middle, as a thread switch can pause it."""
+
+    def __init__(self, params: Any) -> None:
+        super().__init__(params, lr=0.1)
+        self.pause_in: threading.Thread | None = None
+        self.paused = threading.Event()
+        self.other_done = threading.Event()
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        if threading.current_thread() is self.pause_in:
+            self.paused.set()
+            self.other_done.wait(1.0)
+        super().zero_grad(set_to_none)
+
+
+def test_replays_in_two_threads_do_not_share_buffers() -> None:
+    with tg.default_dtype(np.float64):
+        tg.manual_seed(0)
+        w = tg.randn(6, 16)
+    opt = _PausingSGD([tg.zeros(1, requires_grad=True)])
+
+    def forward(x: Any) -> Any:
+        with tg.no_grad():
+            h = (x @ w).tanh()  # lives in a plan buffer
+            opt.zero_grad()  # thread A pauses here, between writing h and reading it
+            return (h * 2.0).sum(axis=1)
+
+    fast = tg.compile(forward)
+    xa, _ = _batch(1)
+    xb, _ = _batch(2)
+    expected = {k: forward(x).numpy().copy() for k, x in (("a", xa), ("b", xb))}
+    fast(xa)
+    fast(xa)  # traced, then replayed once
+    got: dict[str, Any] = {}
+
+    def call(name: str, x: Any) -> None:
+        got[name] = fast(x).numpy().copy()
+        if name == "b":
+            opt.other_done.set()
+
+    a = threading.Thread(target=call, args=("a", xa))
+    opt.pause_in = a
+    a.start()
+    assert opt.paused.wait(10)
+    b = threading.Thread(target=call, args=("b", xb))
+    b.start()
+    a.join()
+    b.join()
+    np.testing.assert_array_equal(got["a"], expected["a"])
+    np.testing.assert_array_equal(got["b"], expected["b"])
