@@ -250,6 +250,7 @@ class Tracer:
     def note_module(self, module: Module) -> None:
         if self.mine():
             self.guard(module, "training")
+            self.guard(module, "_members")  # a parameter or sub-module swapped: trace again
 
     def dropout(self, module: Any, x: Any) -> Any:
         """``nn.Dropout.forward`` (None: let the module run its own code)."""

@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 import numpy as np
+import pytest
 
 import tensorgraph as tg
 from tensorgraph import nn, optim
@@ -102,3 +103,47 @@ def test_replays_in_two_threads_do_not_share_buffers() -> None:
     b.join()
     np.testing.assert_array_equal(got["a"], expected["a"])
     np.testing.assert_array_equal(got["b"], expected["b"])
+
+
+def _replace_weight(model: Any) -> None:
+    model[0].weight = nn.Parameter(tg.tensor(np.full((8, 6), 0.1)))
+
+
+def _replace_layer(model: Any) -> None:
+    with tg.default_dtype(np.float64):
+        model.add_module("2", nn.Linear(8, 1))
+
+
+def _replace_activation(model: Any) -> None:
+    setattr(model, "1", nn.ReLU())
+
+
+def _append_layer(model: Any) -> None:
+    model.append(nn.Sigmoid())
+
+
+def _drop_bias(model: Any) -> None:
+    model[2].bias = None
+
+
+@pytest.mark.parametrize("change", [_replace_weight, _replace_layer, _replace_activation,
+                                    _append_layer, _drop_bias])
+def test_a_module_given_a_new_member_traces_again(change: Any) -> None:
+    # a parameter, a layer or an activation swapped between calls (loading a pretrained
+    # layer, weight tying, surgery on a model): eagerly the next call uses the new one
+    results = []
+    for compiled in (False, True):
+        model = _mlp()
+
+        def forward(x: Any, model: Any = model) -> Any:
+            with tg.no_grad():
+                return model(x).sum()
+
+        run = tg.compile(forward) if compiled else forward
+        values = []
+        for i in range(4):
+            if i == 2:
+                change(model)
+            values.append(run(_batch(i)[0]).item())
+        results.append(values)
+    assert results[1] == results[0]
