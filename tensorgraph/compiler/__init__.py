@@ -114,13 +114,16 @@ class _Plan:
         traced = {id(v) for v in tracer.values.values() if isinstance(v, np.ndarray)}
         writer = new_writer((traced | set(tracer.param_copies)) - constants)
         prologue: list[str] = []
+        # each argument's array into the slot it was given at the start of the trace (not
+        # tracer.known's slot now: a step that returned the array itself, a VJP passing a
+        # seed through, gave it a later slot)
         for i, leaf in enumerate(leaves):
             if isinstance(leaf, Tensor):
                 ts = tracer.tensor_slots[id(leaf)]
                 prologue.append(f"s{ts} = args[{i}]")
-                prologue.append(f"s{tracer.known[id(leaf._data)]} = s{ts}._data")
+                prologue.append(f"s{tracer.leaf_slots[i]} = s{ts}._data")
             else:
-                prologue.append(f"s{tracer.known[id(leaf)]} = args[{i}]")
+                prologue.append(f"s{tracer.leaf_slots[i]} = args[{i}]")
         for t, _, slot in tracer.state.values():
             prologue.append(f"s{slot} = {writer.const(t)}._data")
         template = self._outputs(tracer, result, writer)
@@ -237,9 +240,9 @@ class CompiledFunction:
         with Patches(tracer, backward):
             for leaf in leaves:
                 if isinstance(leaf, Tensor):
-                    tracer.input_tensor(leaf)
+                    tracer.leaf_slots.append(tracer.input_tensor(leaf)[1])
                 else:
-                    tracer.new_slot(leaf)
+                    tracer.leaf_slots.append(tracer.new_slot(leaf))
             result = self.fn(*args, **kwargs)
         plans = self._plans.get(signature)
         if tracer.escape is None and (plans is None or isinstance(plans, list)):

@@ -65,6 +65,7 @@ class Tracer:
         self.values: dict[int, Any] = {}  # slot -> its value in the trace (kept alive)
         self.known: dict[int, int] = {}  # id(array) -> slot
         self.tensor_slots: dict[int, int] = {}  # id(input Tensor) -> slot of the Tensor
+        self.leaf_slots: list[int] = []  # the slot of each argument's array, in order
         self.created: dict[int, Any] = {}  # tensors made during the trace (kept alive)
         self.state: dict[int, tuple[Tensor, np.ndarray, int]] = {}  # id(t) -> t, array, slot
         self.guards: list[tuple[Any, str, Any]] = []  # (object, attribute, value)

@@ -147,3 +147,26 @@ def test_a_module_given_a_new_member_traces_again(change: Any) -> None:
             values.append(run(_batch(i)[0]).item())
         results.append(values)
     assert results[1] == results[0]
+
+
+def test_backward_seeded_with_a_tensor_argument_agrees_with_eager() -> None:
+    # out.backward(seed) with a tensor seed (a vector-Jacobian product inside a step)
+    results = []
+    for compiled in (False, True):
+        model = _mlp()
+        opt = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x: Any, seed: Any, model: Any = model, opt: Any = opt) -> Any:
+            opt.zero_grad()
+            out = model(x)
+            out.backward(seed)
+            opt.step()
+            return out
+
+        run = tg.compile(step) if compiled else step
+        outs = [run(*_batch(i)).numpy().copy() for i in range(4)]
+        results.append((outs, [p.numpy().copy() for p in model.parameters()]))
+        if compiled:
+            assert (run.traces, run.replays) == (1, 3)
+    for eager, fast in zip(results[0][0] + results[0][1], results[1][0] + results[1][1]):
+        np.testing.assert_array_equal(fast, eager)
