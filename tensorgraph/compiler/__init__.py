@@ -60,12 +60,15 @@ def _signature(value: Any, leaves: list[Any], key: list[Any]) -> None:
         same = next((i for i, leaf in enumerate(leaves) if leaf is value or data is (
             leaf._data if isinstance(leaf, Tensor) else leaf)), -1) if leaves else -1
         leaves.append(value)
-        key.append(("T", data.shape, data.dtype.str, value._requires_grad, same))
+        # the memory layout too: numpy lays a result out as its inputs are, and a reduction
+        # sums in memory order, so an F-ordered batch rounds differently from a C-ordered one
+        key.append(("T", data.shape, data.dtype.str, data.strides, value._requires_grad,
+                    same))
     elif isinstance(value, np.ndarray):
         same = next((i for i, leaf in enumerate(leaves) if value is (
             leaf._data if isinstance(leaf, Tensor) else leaf)), -1) if leaves else -1
         leaves.append(value)
-        key.append(("A", value.shape, value.dtype.str, same))
+        key.append(("A", value.shape, value.dtype.str, value.strides, same))
     elif value is None or type(value) in (bool, int, float, str):
         key.append((type(value).__name__, value))
     elif isinstance(value, (tuple, list)):
@@ -93,6 +96,15 @@ def _zero_d(fn: Callable[..., Any]) -> Callable[..., Any]:
         return np.asarray(fn(*args, **kwargs))
 
     return as_array
+
+
+def _c_ordered(value: Any) -> bool:
+    """Whether the array(s) a step gave in the trace are C-ordered, as a kernel's result
+    and a plan buffer are. numpy lays a result out as its inputs are (an elementwise op on a
+    transposed view, or on a convolution's channel-major output, gives another order), and
+    a reduction downstream sums in memory order: such a step allocates as eagerly."""
+    values = value if isinstance(value, tuple) else (value,)
+    return all(v.flags.c_contiguous for v in values if isinstance(v, np.ndarray))
 
 
 def _storages(values: dict[int, Any], slots: set[int]) -> set[int]:
@@ -137,6 +149,8 @@ class _Plan:
             elif use_buffers and out is not None:
                 if isinstance(out, tuple):
                     value = tuple(tracer.values[o] for o in out)
+                if not _c_ordered(value):
+                    continue  # (see _c_ordered)
                 kernel = kernel_for(step.fn, step.args, value, scratch)
                 if kernel is not None and not _storages(
                         dict(enumerate(kernel.owned(value))), {0, 1}) & held:

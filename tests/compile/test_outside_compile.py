@@ -170,3 +170,39 @@ def test_backward_seeded_with_a_tensor_argument_agrees_with_eager() -> None:
             assert (run.traces, run.replays) == (1, 3)
     for eager, fast in zip(results[0][0] + results[0][1], results[1][0] + results[1][1]):
         np.testing.assert_array_equal(fast, eager)
+
+
+def _transposed_step(w: Any) -> Any:
+    def step(x: Any) -> Any:
+        w.grad = None
+        y = (x.T * 2.0).tanh()  # elementwise on a transposed view: eagerly F-ordered
+        loss = (y * w.reshape(-1, 1)).sum()  # a reduction sums in memory order
+        loss.backward()
+        return loss
+
+    return step
+
+
+def test_an_f_ordered_intermediate_is_not_replayed_into_a_c_ordered_buffer() -> None:
+    w = tg.tensor(np.random.default_rng(0).standard_normal(33), requires_grad=True)
+    eager = _transposed_step(w)
+    fast = tg.compile(_transposed_step(w))
+    rng = np.random.default_rng(1)
+    for _ in range(12):
+        x = tg.tensor(rng.standard_normal((64, 33)))
+        expected, expected_grad = eager(x).item(), w.grad.numpy().copy()
+        assert fast(x).item() == expected
+        np.testing.assert_array_equal(w.grad.numpy(), expected_grad)
+
+
+def test_an_argument_in_another_memory_layout_is_a_new_signature() -> None:
+    def total(x: Any) -> Any:
+        return ((x * x) * 1.0).sum()
+
+    fast = tg.compile(total)
+    rng = np.random.default_rng(2)
+    for i in range(12):
+        a = rng.standard_normal((64, 33))
+        # traced on a C-ordered array, then called with F-ordered ones (a transposed batch)
+        x = tg.tensor(a) if i == 0 else tg.tensor(np.ascontiguousarray(a.T)).T
+        assert fast(x).item() == total(x).item()
