@@ -131,11 +131,17 @@ _ticks = itertools.count(1)
 #: the tick of the latest write into any storage
 _last_write = [0]
 
+#: taking a tick and publishing it as _last_write happen together: a thread switched out
+#: between the two would publish its tick after a later write's, moving _last_write back
+#: before nodes made meanwhile, whose version checks would then be skipped
+_write_lock = threading.Lock()
+
 
 def _bump(vc: list[int]) -> None:
     """Record a write into the storage that the version counter ``vc`` counts."""
     vc[0] += 1
-    _last_write[0] = next(_ticks)
+    with _write_lock:
+        _last_write[0] = next(_ticks)
 
 
 # --------------------------------------------------------------------------- the graph

@@ -20,6 +20,7 @@ in-place tensor write) makes the function run eagerly for that signature, with o
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -61,12 +62,15 @@ def _signature(value: Any, leaves: list[Any], key: list[Any]) -> None:
         same = next((i for i, leaf in enumerate(leaves) if leaf is value or data is (
             leaf._data if isinstance(leaf, Tensor) else leaf)), -1) if leaves else -1
         leaves.append(value)
-        key.append(("T", data.shape, data.dtype.str, value._requires_grad, same))
+        # the memory layout too: numpy lays a result out as its inputs are, and a reduction
+        # sums in memory order, so an F-ordered batch rounds differently from a C-ordered one
+        key.append(("T", data.shape, data.dtype.str, data.strides, value._requires_grad,
+                    same))
     elif isinstance(value, np.ndarray):
         same = next((i for i, leaf in enumerate(leaves) if value is (
             leaf._data if isinstance(leaf, Tensor) else leaf)), -1) if leaves else -1
         leaves.append(value)
-        key.append(("A", value.shape, value.dtype.str, same))
+        key.append(("A", value.shape, value.dtype.str, value.strides, same))
     elif value is None or type(value) in (bool, int, float, str):
         key.append((type(value).__name__, value))
     elif isinstance(value, (tuple, list)):
@@ -96,6 +100,15 @@ def _zero_d(fn: Callable[..., Any]) -> Callable[..., Any]:
     return as_array
 
 
+def _c_ordered(value: Any) -> bool:
+    """Whether the array(s) a step gave in the trace are C-ordered, as a kernel's result
+    and a plan buffer are. numpy lays a result out as its inputs are (an elementwise op on a
+    transposed view, or on a convolution's channel-major output, gives another order), and
+    a reduction downstream sums in memory order: such a step allocates as eagerly."""
+    values = value if isinstance(value, tuple) else (value,)
+    return all(v.flags.c_contiguous for v in values if isinstance(v, np.ndarray))
+
+
 def _storages(values: dict[int, Any], slots: set[int]) -> set[int]:
     """The ids of the arrays owning the memory of the given slots' values."""
     found: set[int] = set()
@@ -116,13 +129,16 @@ class _Plan:
                   if isinstance(v, np.ndarray) or numpy_scalar(v)}
         writer = new_writer((traced | set(tracer.param_copies)) - constants)
         prologue: list[str] = []
+        # each argument's array into the slot it was given at the start of the trace (not
+        # tracer.known's slot now: a step that returned the array itself, a VJP passing a
+        # seed through, gave it a later slot)
         for i, leaf in enumerate(leaves):
             if isinstance(leaf, Tensor):
                 ts = tracer.tensor_slots[id(leaf)]
                 prologue.append(f"s{ts} = args[{i}]")
-                prologue.append(f"s{tracer.known[id(leaf._data)]} = s{ts}._data")
+                prologue.append(f"s{tracer.leaf_slots[i]} = s{ts}._data")
             else:
-                prologue.append(f"s{tracer.known[id(leaf)]} = args[{i}]")
+                prologue.append(f"s{tracer.leaf_slots[i]} = args[{i}]")
         for t, _, slot in tracer.state.values():
             prologue.append(f"s{slot} = {writer.const(t)}._data")
         template = self._outputs(tracer, result, writer)
@@ -138,6 +154,8 @@ class _Plan:
             elif use_buffers and out is not None:
                 if isinstance(out, tuple):
                     value = tuple(tracer.values[o] for o in out)
+                if not _c_ordered(value):
+                    continue  # (see _c_ordered)
                 kernel = kernel_for(step.fn, step.args, value, scratch)
                 if kernel is not None and not _storages(
                         dict(enumerate(kernel.owned(value))), {0, 1}) & held:
@@ -148,6 +166,9 @@ class _Plan:
         self.replay = generate("replay", prologue, tracer.steps, template, writer,
                                len(self.buffers))
         self.n_steps = len(tracer.steps)
+        # the buffers are the plan's own: two threads replaying at once would write into
+        # each other's intermediate values, so replays of one plan take turns
+        self.lock = threading.Lock()
 
     @staticmethod
     def _outputs(tracer: Tracer, value: Any, writer: Any) -> str:
@@ -218,7 +239,8 @@ class CompiledFunction:
             for plan in plans:
                 if plan.holds():
                     self.replays += 1
-                    return plan.replay(leaves, plan.buffers)
+                    with plan.lock:
+                        return plan.replay(leaves, plan.buffers)
         return self._trace(signature, args, kwargs, leaves)
 
     def _trace(self, signature: tuple[Any, ...], args: tuple[Any, ...],
@@ -237,9 +259,9 @@ class CompiledFunction:
         with Patches(tracer, backward):
             for leaf in leaves:
                 if isinstance(leaf, Tensor):
-                    tracer.input_tensor(leaf)
+                    tracer.leaf_slots.append(tracer.input_tensor(leaf)[1])
                 else:
-                    tracer.new_slot(leaf)
+                    tracer.leaf_slots.append(tracer.new_slot(leaf))
             result = self.fn(*args, **kwargs)
         plans = self._plans.get(signature)
         if tracer.escape is None and (plans is None or isinstance(plans, list)):

@@ -75,6 +75,8 @@ def traced_backward(tracer: Tracer, original: Any, root: Tensor, grad: Any = Non
     tracer.depth += 1
     try:
         seed = autograd._seed_gradient(root, grad, "backward")
+        if isinstance(seed, Tensor):  # the engine walks with a Tensor seed's array
+            seed = seed._data
         seed_t = tracer.resolve(seed, "backward") if grad is not None else seed
         if grad is None:
             tracer.keep.append(seed)

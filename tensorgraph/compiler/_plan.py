@@ -136,8 +136,9 @@ def plan_buffers(steps: list[Step], values: dict[int, Any], pinned: set[int]
         if isinstance(out, tuple) and step.into is not None:
             out = out[step.into_index]
         value = values.get(out) if isinstance(out, int) else None
+        # (a C-ordered buffer only for a value numpy laid out in C order: see _c_ordered)
         if (step.into is not None and isinstance(value, np.ndarray) and value.ndim
-                and value.base is None and id(value) not in held):
+                and value.base is None and value.flags.c_contiguous and id(value) not in held):
             key = (value.shape, value.dtype.str)
             reads = {r for s in step_reads(step) for r in roots.get(s, ())}
             busy = {holder[r] for r in reads if r in holder}

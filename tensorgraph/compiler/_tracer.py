@@ -71,6 +71,7 @@ class Tracer:
         self.values: dict[int, Any] = {}  # slot -> its value in the trace (kept alive)
         self.known: dict[int, int] = {}  # id(array) -> slot
         self.tensor_slots: dict[int, int] = {}  # id(input Tensor) -> slot of the Tensor
+        self.leaf_slots: list[int] = []  # the slot of each argument's array, in order
         self.created: dict[int, Any] = {}  # tensors made during the trace (kept alive)
         self.state: dict[int, tuple[Tensor, np.ndarray, int]] = {}  # id(t) -> t, array, slot
         self.guards: list[tuple[Any, str, Any]] = []  # (object, attribute, value)
@@ -154,6 +155,9 @@ class Tracer:
         if entry is None:
             slot = self.new_slot(t._data)
             entry = self.state[id(t)] = (t, t._data, slot)
+            # which of them get a gradient is decided by the trace's backward: a parameter
+            # frozen (or unfrozen) later must trace again, not be updated by a replay
+            self.guard(t, "_requires_grad")
         return entry[2]
 
     def tensor_ref(self, t: Tensor, where: str) -> Any:
@@ -256,6 +260,7 @@ class Tracer:
     def note_module(self, module: Module) -> None:
         if self.mine():
             self.guard(module, "training")
+            self.guard(module, "_members")  # a parameter or sub-module swapped: trace again
 
     def dropout(self, module: Any, x: Any) -> Any:
         """``nn.Dropout.forward`` (None: let the module run its own code)."""

@@ -91,6 +91,10 @@ class Module:
     _buffers: dict[str, Tensor | None]
     _modules: dict[str, Module | None]
     _non_persistent: set[str]
+    #: how many times a member (parameter, buffer, sub-module, attribute other than
+    #: ``training``) was set or removed: tg.compile guards on it, so a plan that called this
+    #: module traces again after ``m.weight = Parameter(...)`` or a swapped layer
+    _members: int = 0
 
     def __init__(self) -> None:
         # object.__setattr__ because our own __setattr__ needs these dicts to exist
@@ -134,6 +138,13 @@ class Module:
             buffers[name] = value
         else:
             object.__setattr__(self, name, value)
+        if name != "training":  # (the training flag is a guard of its own)
+            self._changed()
+
+    def _changed(self) -> None:
+        """Count a change of member (see ``_members``)."""
+        d = self.__dict__
+        d["_members"] = d.get("_members", 0) + 1
 
     def _empty_slot(self, table: dict[str, Any], name: str, value: Any, what: str,
                     kind: str) -> None:
@@ -157,8 +168,10 @@ class Module:
             if name in table:
                 del table[name]
                 self._non_persistent.discard(name)
+                self._changed()
                 return
         object.__delattr__(self, name)
+        self._changed()
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` (or None, an empty slot) under ``name``."""
@@ -168,6 +181,7 @@ class Module:
                             f"got {type(param).__name__}")
         self._parameters[name] = param
         self.__dict__.pop(name, None)
+        self._changed()
 
     def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
         """Register state that is saved in ``state_dict()`` but not trained.
@@ -193,6 +207,7 @@ class Module:
         else:
             self._non_persistent.add(name)
         self.__dict__.pop(name, None)
+        self._changed()
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Register ``module`` under ``name`` (as ``setattr`` does, for computed names)."""
@@ -201,6 +216,7 @@ class Module:
             raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
         self._modules[name] = module
         self.__dict__.pop(name, None)
+        self._changed()
 
     # ------------------------------------------------------------------ traversal
     def named_modules(self, prefix: str = "", _memo: set[int] | None = None,
