@@ -15,20 +15,20 @@ dispatch protocols), so the backward pass is itself recorded and can be differen
 from __future__ import annotations
 
 import contextlib
-import os
-import sys
+import itertools
+import operator
 import threading
-import zlib
 from collections.abc import Callable, Sequence
-from types import FrameType, TracebackType
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from . import anomaly as _anomaly  # the hooks run under detect_anomaly() only
+from .anomaly import detect_anomaly
 from .broadcast import sum_to
 from .dtypes import get_default_dtype
 from .errors import (
-    AnomalyError,
     DTypeError,
     GradientError,
     GraphFreedError,
@@ -57,7 +57,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # --------------------------------------------------------------------------- grad mode
 class _Modes(threading.local):
-    """Per-thread switches: gradient recording and anomaly detection."""
+    """Per-thread switches: gradient recording and anomaly detection (the switch that
+    :class:`~tensorgraph.anomaly.detect_anomaly` turns on)."""
 
     grad_enabled: bool = True
     anomaly: bool = False
@@ -119,106 +120,22 @@ class enable_grad(set_grad_enabled):
         super().__init__(True)
 
 
-class detect_anomaly(contextlib.ContextDecorator):
-    """Find the op that first produces NaN or Inf, in the forward or the backward pass.
+# --------------------------------------------------------------------------- the clock
+# One clock orders the events a backward pass cares about: every node takes a tick when it
+# is made, and every write into a tensor's storage takes one too (besides counting in the
+# storage's own version counter). When no write at all happened since a node was made, the
+# common case, none of its saved tensors can have changed: checking that is one comparison
+# with the global _last_write, not a loop over the node's arguments.
+_ticks = itertools.count(1)
 
-    Inside the block every op checks its output (and, in backward, the gradients its VJP
-    returns) and raises :class:`~tensorgraph.errors.AnomalyError` naming the op, the shapes
-    of its inputs and the file and line of the user's code that called it. Outside the block
-    the engine does none of this work.
-    """
-
-    def __init__(self) -> None:
-        self._previous: list[bool] = []
-
-    def __enter__(self) -> None:
-        self._previous.append(_modes.anomaly)
-        _modes.anomaly = True
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        _modes.anomaly = self._previous.pop()
+#: the tick of the latest write into any storage
+_last_write = [0]
 
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
-def _user_call_site() -> str:
-    """Return ``file:line`` of the innermost stack frame outside the tensorgraph package."""
-    # walking frames directly: traceback.extract_stack() would also read every source line
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None:
-        filename = frame.f_code.co_filename
-        if not os.path.abspath(filename).startswith(_PACKAGE_DIR):
-            return f"{filename}:{frame.f_lineno}"
-        frame = frame.f_back
-    return "<unknown>"
-
-
-def _nonfinite(value: Any) -> str | None:
-    """Return "NaN" or "Inf" when the array (or Tensor) holds one, else None."""
-    data = getattr(value, "_data", value)
-    if isinstance(data, np.ndarray) and data.dtype.kind in "fc" and not np.isfinite(data).all():
-        return "NaN" if np.isnan(data).any() else "Inf"
-    return None
-
-
-def _check_finite(
-    op: str, where: str, arrays: Sequence[Any], inputs: Sequence[Any], site: str
-) -> None:
-    for value in arrays:
-        kind = _nonfinite(value)
-        if kind is None:
-            continue
-        shapes = ", ".join(str(np.shape(getattr(a, "_data", a))) for a in inputs)
-        bad = [i for i, a in enumerate(inputs) if _nonfinite(a) is not None]
-        already = f"; input(s) {bad} were already non-finite" if bad else ""
-        raise AnomalyError(
-            f"{op}: {where} produced {kind} (input shapes {shapes}{already}); "
-            f"the op was called at {site}"
-        )
-
-
-def _checksum(value: Any) -> int | None:
-    """A CRC-32 of an array's bytes (None for non-arrays): detects writes through numpy."""
-    data = getattr(value, "_data", value)
-    if not isinstance(data, np.ndarray):
-        return None
-    return zlib.crc32(np.ascontiguousarray(data).tobytes())
-
-
-def _anomaly_forward(op: type[Op], node: Node | None, arrays: Sequence[Any], out: Any) -> None:
-    """Under detect_anomaly(): remember the call site and checksums, and check the output."""
-    site = _user_call_site()
-    if node is not None:
-        node.site = site
-        assert node.args is not None
-        node.checksums = (tuple(_checksum(a) for a in node.args), _checksum(out))
-    _check_finite(op.name, "the forward pass", [out], arrays, site)
-
-
-def _verify_checksums(node: Node) -> None:
-    """Under detect_anomaly(): refuse to run a VJP on arrays changed since the forward."""
-    assert node.args is not None and node.checksums is not None
-    saved_args, saved_out = node.checksums
-    for i, (a, saved) in enumerate(zip(node.args, saved_args)):
-        if saved is not None and _checksum(a) != saved:
-            what = f"argument {i} (shape {np.shape(getattr(a, '_data', a))})"
-            break
-    else:
-        if _checksum(node.out) == saved_out:
-            return
-        what = f"its output (shape {getattr(node.out, 'shape', None)})"
-    raise InPlaceModificationError(
-        f"{node.op.name}: {what} was modified in place after it was saved for backward "
-        f"(its contents changed although no tensorgraph in-place operation recorded it: a "
-        f"write through numpy, .numpy(), .data[...] or a view); the op was called at "
-        f"{node.site}"
-    )
+def _bump(vc: list[int]) -> None:
+    """Record a write into the storage that the version counter ``vc`` counts."""
+    vc[0] += 1
+    _last_write[0] = next(_ticks)
 
 
 # --------------------------------------------------------------------------- the graph
@@ -240,8 +157,14 @@ class Node:
         The forward result (None once the graph is freed).
     params : dict
         The op's keyword parameters (axis, keepdims, ...).
+    ctx
+        What the forward chose to keep for its VJP (``Op.saves_ctx``), else None.
     versions : tuple of int
         The version of each argument's storage when it was saved (-1 for non-Tensors).
+    seq : int
+        The node's tick on the clock: later than every node it uses, earlier than every
+        write made after it. Backward walks nodes in decreasing ``seq``, and checks
+        ``versions`` only when some storage was written after ``seq``.
     out_vc, out_v0
         The version counter of the output's storage and its value when the node was made
         (backward refuses a node whose output changed since: its VJP may read it).
@@ -251,7 +174,7 @@ class Node:
     """
 
     __slots__ = ("args", "arrays", "checksums", "ctx", "needs", "op", "out", "out_v0",
-                 "out_vc", "params", "retained", "site", "versions")
+                 "out_vc", "params", "retained", "seq", "site", "versions")
 
     def __init__(
         self,
@@ -272,13 +195,14 @@ class Node:
         self.params = params
         self.ctx = ctx
         self.versions = versions
+        self.seq = next(_ticks)
+        # the output tensor's version counter, set by apply once the tensor exists
+        self.out_vc: list[int] = _NO_VC
+        self.out_v0 = 0
         self.retained: Any = None  # weakref to the output Tensor when retain_grad() was called
         self.site: str | None = None  # the user's call site, recorded under detect_anomaly()
         # checksums of the saved arrays, taken under detect_anomaly()
         self.checksums: tuple[tuple[int | None, ...], int | None] | None = None
-        # the output tensor's version counter, set by apply once the tensor exists
-        self.out_vc: list[int] = _NO_VC
-        self.out_v0 = 0
 
     def __repr__(self) -> str:
         state = "freed" if self.args is None else f"{len(self.needs)} inputs"
@@ -296,7 +220,7 @@ class Node:
 #: optimizers) hand their work to it; see tensorgraph/compiler
 _tracer: Any = None
 
-#: placeholder counter of a node whose output tensor is not made yet (never bumped)
+#: placeholder counter of a node whose output tensor is not made yet (never written)
 _NO_VC: list[int] = [0, 0]
 
 
@@ -408,16 +332,121 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
     (weak: they adopt the tensor's dtype), integer and boolean arrays meeting a floating one
     are cast to it, and two floating arrays of different precision are refused.
     """
+    # The common case first: Tensors of one floating dtype, maybe with Python numbers, and
+    # parameters that cannot hold arrays. Nothing to cast, copy or refuse; any other
+    # argument sends the call to _prepare, which handles (and checks) everything.
+    recorded: tuple[Any, ...] | None = None
+    raw: list[int] | None = None
     arrays: list[Any] = []
     needs: list[bool] = []
     versions: list[int] = []  # aligned with args: -1 for what is not a Tensor
-    any_needs = False
+    if op.plain_inputs and (not params or op.plain_params):
+        dtype = None
+        floats = False
+        for a in args:
+            kind = type(a)
+            if kind in _TENSOR_TYPES:
+                data = a._data
+                if data.dtype is not dtype:
+                    if dtype is not None or data.dtype.kind != "f":
+                        break
+                    dtype = data.dtype
+                arrays.append(data)
+                needs.append(a._requires_grad)
+                versions.append(a._vc[0])
+            elif kind is float or kind is int:
+                floats = floats or kind is float
+                arrays.append(a)
+                needs.append(False)
+                versions.append(-1)
+            else:
+                break
+        else:
+            if dtype is not None:  # (numbers alone go the long way)
+                if floats and dtype.itemsize < 8:
+                    _make_floats_weak(arrays, dtype)
+                recorded = args
+    if recorded is None:
+        recorded, arrays, needs, versions, params, raw = _prepare(op, args, params)
+
+    try:
+        if op.saves_ctx:
+            out, ctx = op.forward(*arrays, **params)
+        else:
+            out, ctx = op.forward(*arrays, **params), None
+    except ValueError as err:
+        # numpy's own broadcasting message names neither the op nor which argument
+        if "broadcast" not in str(err):
+            raise
+        raise ShapeError(_broadcast_message(op.name, arrays, params)) from None
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    node = None
+    modes = _modes
+    requires = True in needs and modes.grad_enabled
+    if requires:
+        if raw:
+            recorded = _copy_raw_arrays(raw, args, recorded, arrays)
+        node = Node(op, recorded, tuple(arrays), tuple(needs), out, params, ctx,
+                    tuple(versions))
+    if modes.anomaly:
+        _anomaly._anomaly_forward(op, node, arrays, out)
+    vc = None
+    # an op returns a view of an input (base set), or at most its first input itself
+    base = out.base
+    if base is not None or (arrays and out is arrays[0]):
+        first = args[0]
+        # the common case inline: a view of the first argument (reshape, transpose, [...])
+        if type(first) in _TENSOR_TYPES and (out is first._data or (base is not None and (
+                base is first._data or base is first._data.base))):
+            vc = first._vc
+            vc[1] = 1
+        else:
+            vc = _view_counter(out, args)
+    result = Tensor.__new__(Tensor)
+    result._data = out
+    result._grad = None
+    result._requires_grad = requires
+    result._node = node
+    result._vc = [0, 0] if vc is None else vc
+    if node is not None:
+        node.out_vc = result._vc
+        node.out_v0 = result._vc[0]
+    if _tracer is not None:  # tg.compile is tracing: it records the call (compiler/_tracer.py)
+        _tracer.record_op(op, args, arrays, params, out, ctx, result)
+    return result
+
+
+#: Tensor and the subclasses met so far (nn.Parameter): exact types, one set lookup each
+_TENSOR_TYPES: set[type] = set()
+
+
+def _make_floats_weak(arrays: list[Any], dtype: np.dtype) -> None:
+    """Python floats as scalars of ``dtype``: a float is weak in the forward, but a VJP doing
+    numpy math on it alone (np.log(10.0) for 10.0 ** w) would get a float64 and upcast the
+    gradient."""
+    make = dtype.type
+    for i, a in enumerate(arrays):
+        if type(a) is float:
+            arrays[i] = make(a)
+
+
+def _prepare(
+    op: type[Op], args: tuple[Any, ...], params: dict[str, Any]
+) -> tuple[tuple[Any, ...], list[Any], list[bool], list[int], dict[str, Any],
+           list[int] | None]:
+    """Every case of :func:`apply`'s arguments: return the arguments to record, the arrays
+    the forward sees, which arguments need a gradient, the versions of the Tensors saved,
+    the parameters to keep and the positions of the caller's own ndarrays (copied if a node
+    saves them)."""
+    arrays: list[Any] = []
+    needs: list[bool] = []
+    versions: list[int] = []  # aligned with args: -1 for what is not a Tensor
     float_dtype: np.dtype | None = None
     cast_ints = weak_floats = False
     raw: list[int] | None = None  # arguments that are the caller's own ndarrays
     scalars: list[int] | None = None  # Python float arguments
     nondiff = op.nondiff
-    given = args
     if params:
         names = op.array_params
         if names is None:  # an op that did not say which parameters may hold arrays
@@ -426,6 +455,7 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
             params = _saved_params(params, names)
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
+            _TENSOR_TYPES.add(type(a))
             data = a._data
             need = a._requires_grad
             versions.append(a._vc[0])
@@ -478,57 +508,13 @@ def apply(op: type[Op], args: tuple[Any, ...], params: dict[str, Any]) -> Tensor
         elif i not in nondiff:
             cast_ints = True
         arrays.append(data)
-        if need:
-            any_needs = True
-            need = i not in nondiff
-        needs.append(need)
+        needs.append(need and i not in nondiff)
+    recorded = args
     if cast_ints or weak_floats:
-        args, versions = _cast_weak(op, args, arrays, float_dtype)
+        recorded, versions = _cast_weak(op, args, arrays, float_dtype)
     if scalars and float_dtype is not None and float_dtype.itemsize < 8:
-        # a Python float is weak in the forward, but a VJP doing numpy math on it alone
-        # (np.log(10.0) for 10.0 ** w) would get a float64 and upcast the gradient
-        make = float_dtype.type
-        for i in scalars:
-            arrays[i] = make(arrays[i])
-    try:
-        if op.saves_ctx:
-            out, ctx = op.forward(*arrays, **params)
-        else:
-            out, ctx = op.forward(*arrays, **params), None
-    except ValueError as err:
-        # numpy's own broadcasting message names neither the op nor which argument
-        if "broadcast" not in str(err):
-            raise
-        raise ShapeError(_broadcast_message(op.name, arrays, params)) from None
-    if type(out) is not np.ndarray:
-        out = np.asarray(out)
-    node = None
-    requires = any_needs and _modes.grad_enabled
-    if requires:
-        if raw:
-            args = _copy_raw_arrays(raw, given, args, arrays)
-        node = Node(op, args, tuple(arrays), tuple(needs), out, params, ctx, tuple(versions))
-    if _modes.anomaly:
-        _anomaly_forward(op, node, arrays, out)
-    vc = None
-    # an op returns a view of an input (base set), or at most its first input itself
-    base = out.base
-    if base is not None or (arrays and out is arrays[0]):
-        first = given[0]
-        # the common case inline: a view of the first argument (reshape, transpose, [...])
-        if type(first) is Tensor and (out is first._data or (base is not None and (
-                base is first._data or base is first._data.base))):
-            vc = first._vc
-            vc[1] = 1
-        else:
-            vc = _view_counter(out, given)
-    result = _new_tensor(out, requires, node, vc)
-    if node is not None:
-        node.out_vc = result._vc
-        node.out_v0 = result._vc[0]
-    if _tracer is not None:  # tg.compile is tracing: it records the call (compiler/_tracer.py)
-        _tracer.record_op(op, given, arrays, params, out, ctx, result)
-    return result
+        _make_floats_weak(arrays, float_dtype)
+    return recorded, arrays, needs, versions, params, raw
 
 
 def _copy_raw_arrays(
@@ -594,36 +580,32 @@ def _broadcast_message(name: str, arrays: Sequence[Any], params: dict[str, Any])
 # --------------------------------------------------------------------------- backward
 def _topological_order(roots: Sequence[Node]) -> list[Node]:
     """Nodes reachable from ``roots``, each once, every node after all nodes that use it."""
-    # An iterative depth-first search. A node stays on the stack while the inputs it pushed
-    # are walked; met again on top, all of them are finished, so it is too (post-order).
-    # In a DAG an already visited input is always finished, so it need not be pushed again.
+    # A node is made after every node it uses (their outputs are its inputs), so decreasing
+    # ``seq`` is a topological order: an iterative search collects the reachable nodes, and
+    # one sort (in C) orders them. No recursion, and no post-order bookkeeping per node.
+    seen = set(roots)
+    stack = list(seen)
     order: list[Node] = []
-    # Node keeps object identity for hashing, so the nodes themselves are the keys
-    visited: set[Node] = set()
-    finished: set[Node] = set()
-    stack = list(roots)
     while stack:
-        node = stack[-1]
-        if node in visited:
-            stack.pop()
-            if node not in finished:  # a node pushed twice is finished at its first exit
-                finished.add(node)
-                order.append(node)
-            continue
-        visited.add(node)
+        node = stack.pop()
         if node.args is None:
             raise GraphFreedError(
                 f"backward through the graph a second time: the arrays saved by "
                 f"'{node.op.name}' were freed after the first backward; pass "
                 f"retain_graph=True to the first backward() to walk it again"
             )
+        order.append(node)
         for arg, need in zip(node.args, node.needs):
             if need:  # only a Tensor argument can need a gradient
                 child = arg._node
-                if child is not None and child not in visited:
+                if child is not None and child not in seen:
+                    seen.add(child)
                     stack.append(child)
-    order.reverse()
+    order.sort(key=_SEQ, reverse=True)
     return order
+
+
+_SEQ = operator.attrgetter("seq")
 
 
 def _check_versions(node: Node) -> None:
@@ -663,38 +645,36 @@ def run_backward(
     requires grad (and of tensors that called ``retain_grad()``). With ``targets`` nothing is
     accumulated; the gradient of each target is returned instead (None where none flowed).
     """
-    pending: dict[Node, Any] = {}
+    pending: dict[Node, Any] = {}  # node -> the sum of the gradients that reached it so far
+    # leaf -> its gradient so far (a Tensor hashes by identity: the leaves are the keys)
+    leaf_grads: dict[Tensor, Any] = {}
     adopted: set[int] = set()  # the caller's seeds are never adopted as a .grad buffer
-    leaf_grads: dict[int, Any] = {}
-    leaves: dict[int, Tensor] = {}
     root_nodes: list[Node] = []
     for root, g in zip(roots, root_grads):
         adopted.add(id(g))
         if isinstance(g, Tensor):
             adopted.add(id(g._data))
-        if root._node is None:
-            key = id(root)
-            leaves[key] = root
-            leaf_grads[key] = g if key not in leaf_grads else leaf_grads[key] + g
+        node = root._node
+        if node is None:
+            total = leaf_grads.get(root)
+            leaf_grads[root] = g if total is None else total + g
         else:
-            node = root._node
-            pending[node] = g if node not in pending else pending[node] + g
+            total = pending.get(node)
+            pending[node] = g if total is None else total + g
             root_nodes.append(node)
 
     target_nodes: dict[Node, Any] = {}
     if targets is not None:
         target_nodes = {t._node: None for t in targets if t._node is not None}
 
-    anomaly = _modes.anomaly
+    modes = _modes
+    anomaly = modes.anomaly
     if anomaly:
-        for g in root_grads:
-            kind = _nonfinite(g)
-            if kind is not None:
-                raise AnomalyError(f"backward: the gradient that starts the pass holds {kind}")
+        _anomaly.check_seeds(root_grads)
     # what `with set_grad_enabled(create_graph)` does, without a context-manager object per
     # backward (a measurable part of a small graph's fixed cost)
-    previous_mode = _modes.grad_enabled
-    _modes.grad_enabled = create_graph
+    previous_mode = modes.grad_enabled
+    modes.grad_enabled = create_graph
     try:
         for node in _topological_order(root_nodes):
             g = pending.pop(node, None)
@@ -706,76 +686,72 @@ def run_backward(
                 owner = node.retained()
                 if owner is not None:
                     _accumulate_grad(owner, g, create_graph, adopted)
-            args = node.args
-            assert args is not None and node.out is not None and node.arrays is not None
-            _check_versions(node)
+            if _last_write[0] > node.seq:  # some storage was written since the node was made
+                _check_versions(node)
             if anomaly and node.checksums is not None:
-                _verify_checksums(node)
-            op, needs, params = node.op, node.needs, node.params
+                _anomaly._verify_checksums(node)
+            op, args, needs, params = node.op, node.args, node.needs, node.params
             # what the VJP sees: the forward's arrays normally, Tensors when building a graph
             if create_graph:
-                out: Any = _new_tensor(node.out, True, node)
+                out: Any = _new_tensor(node.out, True, node)  # type: ignore[arg-type]
                 if not isinstance(g, Tensor):
                     g = _new_tensor(np.asarray(g), False, None)
-                inputs: Sequence[Any] = args
+                inputs = args
             else:
                 out = node.out
-                if isinstance(g, Tensor):
+                if type(g) is not np.ndarray and isinstance(g, Tensor):
                     g = g._data
                 inputs = node.arrays
-            if op.vjp_per_input:
-                # Op.vjp's own loop, inlined: the classmethod call costs a microsecond per node
-                input_grads: Sequence[Any] = [
-                    f(g, out, *inputs, **params) if need else None
-                    for f, need in zip(op.vjps, needs)
-                ]
+            assert args is not None and inputs is not None
+            if op.vjp_per_input and not anomaly:
+                # one vjp_i per input, called in the routing loop below: Op.vjp's own loop,
+                # inlined (its classmethod call and list cost a microsecond per node)
+                vjps: Sequence[Any] | None = op.vjps
+                input_grads: Sequence[Any] = ()
             else:
+                vjps = None
                 input_grads = op.vjp(
                     g, out, inputs, needs, params, None if create_graph else node.ctx
                 )
-            if anomaly:
-                returned = [x for x in input_grads if x is not None]
-                _check_finite(
-                    op.name, "the backward pass (its VJP)", returned, inputs,
-                    node.site or "<unknown: run the forward pass under detect_anomaly() too>",
-                )
-            for arg, need, gi in zip(args, needs, input_grads):
-                if not need or gi is None:
+                if anomaly:
+                    _anomaly.check_vjp(node, input_grads, inputs)
+            for i, arg in enumerate(args):
+                if not needs[i]:
+                    continue
+                gi = input_grads[i] if vjps is None else vjps[i](g, out, *inputs, **params)
+                if gi is None:
                     continue
                 data = arg._data
                 if gi.shape != data.shape:
                     gi = sum_to(gi, data.shape)
-                if gi.dtype != data.dtype:
+                if gi.dtype is not data.dtype and gi.dtype != data.dtype:
                     raise GradientError(
                         f"{op.name}: VJP returned a {gi.dtype} gradient for a "
                         f"{arg.dtype} input of shape {arg.shape}"
                     )
                 child = arg._node
                 if child is not None:
-                    pending[child] = gi if child not in pending else pending[child] + gi
+                    total = pending.get(child)
+                    pending[child] = gi if total is None else total + gi
                 else:
-                    k = id(arg)
-                    leaves[k] = arg
                     # a gradient passed through unchanged may be shared with another input
                     if gi is g and not create_graph:
                         gi = gi.copy()
-                    leaf_grads[k] = gi if k not in leaf_grads else leaf_grads[k] + gi
-            if not retain_graph:
-                node.free()
+                    total = leaf_grads.get(arg)
+                    leaf_grads[arg] = gi if total is None else total + gi
+            if not retain_graph:  # Node.free(), inlined
+                node.args = node.arrays = node.out = node.ctx = None
     finally:
-        _modes.grad_enabled = previous_mode
+        modes.grad_enabled = previous_mode
+    # every node that received a gradient was walked (its users all come before it)
+    assert not pending, "backward: a gradient reached a node outside the walk"
 
     if targets is not None:
-        result: list[Any] = []
-        for t in targets:
-            if t._node is None:
-                result.append(leaf_grads.get(id(t)))
-            else:
-                result.append(target_nodes.get(t._node))
-        return result
-    for k, leaf in leaves.items():
+        return [leaf_grads.get(t) if t._node is None else target_nodes.get(t._node)
+                for t in targets]
+    for leaf, g in leaf_grads.items():
         if leaf._requires_grad:
-            _accumulate_grad(leaf, leaf_grads[k], create_graph, adopted)
+            _accumulate_grad(leaf, g, create_graph, adopted)
     return None
 
 
@@ -806,7 +782,11 @@ def _accumulate_grad(t: Tensor, g: Any, create_graph: bool, adopted: set[int]) -
     else:
         grad = t._grad
         np.add(grad._data, data, out=grad._data)
-        grad._vc[0] += 1  # a graph that saved this .grad must not read the new sum
+        _bump(grad._vc)  # a graph that saved this .grad must not read the new sum
+
+
+#: read-only seeds of single-element roots, by (shape, dtype)
+_ONES: dict[tuple[tuple[int, ...], np.dtype], np.ndarray] = {}
 
 
 def _seed_gradient(root: Tensor, grad: Any, what: str) -> Any:
@@ -823,7 +803,16 @@ def _seed_gradient(root: Tensor, grad: Any, what: str) -> Any:
                 f"{what}: the root has shape {root.shape}; backward() without a gradient is "
                 f"only defined for a single-element tensor; pass grad= of shape {root.shape}"
             )
-        return np.ones(root.shape, dtype=root.dtype)
+        # the seed of a scalar loss: one read-only array per (shape, dtype), made once. No VJP
+        # writes into its gradient, and a read-only seed is never adopted as a .grad buffer
+        key = (root._data.shape, root._data.dtype)
+        ones = _ONES.get(key)
+        if ones is None:
+            ones = np.ones(key[0], dtype=key[1])
+            ones.flags.writeable = False
+            if len(_ONES) < 64:
+                _ONES[key] = ones
+        return ones
     if isinstance(grad, Tensor):
         seed: Any = grad
         shape, dtype = grad.shape, grad.dtype

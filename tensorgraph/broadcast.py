@@ -10,6 +10,7 @@ share), which is what lets the same code serve first- and higher-order gradients
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -174,6 +175,10 @@ def sum_to(grad: ArrayT, shape: tuple[int, ...]) -> ArrayT:
     return g  # type: ignore[no-any-return]
 
 
+#: the most elements :func:`unreduce` fills instead of returning a broadcast view
+_SMALL = 4096
+
+
 def unreduce(
     grad: ArrayT, shape: tuple[int, ...], axis: tuple[int, ...], keepdims: bool
 ) -> ArrayT:
@@ -181,12 +186,21 @@ def unreduce(
 
     ``axis`` is the normalised tuple of reduced axes. Without ``keepdims`` the reduced axes
     are first reinserted as size-1 axes; the result is a broadcast view (read-only), which
-    every consumer treats as a value.
+    every consumer treats as a value, except for one value spread over at most
+    :data:`_SMALL` elements, which gives a new array.
     """
     g: Any = grad
     if type(g) is np.ndarray and g.size == 1:
-        # one value spread everywhere (a full reduction, the common case): the zero-strided,
-        # read-only view np.broadcast_to would return, without its ~3 us of Python set-up
+        # one value spread everywhere (a full reduction, the common case)
+        if math.prod(shape) <= _SMALL:
+            out: Any = np.empty(shape, g.dtype)
+            # small: a new array holding the value. Cheaper to make than a read-only view,
+            # and the ops downstream then take numpy's contiguous loops (an op reading a
+            # zero-strided view of a few elements costs about twice as much)
+            out[...] = g
+            return out  # type: ignore[no-any-return]
+        # large: the zero-strided, read-only view np.broadcast_to would return, without its
+        # ~3 us of Python set-up
         view = np.ndarray(shape, g.dtype, g, 0, (0,) * len(shape))
         view.flags.writeable = False
         return view  # type: ignore[return-value]

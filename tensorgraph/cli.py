@@ -160,11 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``tensorgraph`` command."""
     import tensorgraph
 
-    from .study import SERIES
+    from .study import CATALOGUE, SERIES
 
     version = getattr(tensorgraph, "__version__", "(unknown version)")
 
-    names = ", ".join(spec.name for spec in SERIES)
+    names = ", ".join(spec.name for spec in CATALOGUE)
+    series = ", ".join(spec.name for spec in SERIES)
     parser = _Parser(prog="tensorgraph", description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", action="version", version=f"tensorgraph {version}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -181,7 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     # None: not given on the command line, so a study file's value (or the default) applies.
     compare.set_defaults(epochs=None, batch_size=None, hidden=None, patience=None, seed=None)
     compare.add_argument(
-        "--models", nargs="+", metavar="NAME", help=f"a subset of the models (default all): {names}"
+        "--models", nargs="+", metavar="NAME",
+        help=f"the models, space-separated (default the series: {series}); any of: {names}",
     )
     compare.add_argument(
         "--study", metavar="FILE.toml", help="a study file: the models, their hyper-parameters "
@@ -419,7 +421,7 @@ def _compare(args: argparse.Namespace) -> int:
     from . import study
 
     study_file = study.load_study_file(args.study) if args.study else None
-    series = study_file.models if study_file and study_file.models else study.SERIES
+    series = study_file.models if study_file and study_file.models else None  # the catalogue
     overrides = {key: value for key, value in (("lr", args.lr), ("l2", args.l2),
                                                 ("dropout", args.dropout)) if value is not None}
     specs = study.with_overrides(study.select(args.models, series), **overrides)
@@ -645,6 +647,7 @@ def _prediction_features(
 def _predict(args: argparse.Namespace) -> int:
     from .data import StandardScaler
     from .serialization import load_metadata, load_model
+    from .study import cnn  # noqa: F401  (registers the study's CNN for load_model)
     from .training import predict
 
     model = load_model(args.model)

@@ -82,7 +82,8 @@ class Tensor:
         # a node that saved this tensor must not run its VJP on the new array: it gets a
         # counter past the old one, while views of the old array keep theirs
         self._data = np.array(value._data if isinstance(value, Tensor) else value)
-        self._vc = [self._vc[0] + 1, 0]
+        self._vc = [self._vc[0], 0]
+        autograd._bump(self._vc)
         if self._node is not None:
             self._node.out_vc = self._vc  # its output is no longer what it computed
 
@@ -141,7 +142,7 @@ class Tensor:
     def _bump_version(self) -> None:
         """Record a write into ``self._data``: backward refuses nodes that saved the old
         contents, through this tensor or any other sharing its memory."""
-        self._vc[0] += 1
+        autograd._bump(self._vc)
 
     def __array__(self, dtype: DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
         if self.requires_grad:
@@ -336,6 +337,12 @@ class Tensor:
 
     def __rmod__(self, other: Any) -> Tensor:
         return _ops.remainder(other, self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return _ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _ops.floor_divide(other, self)
 
     def __pow__(self, other: Any) -> Tensor:
         return _ops.power(self, other)
@@ -579,6 +586,15 @@ class Tensor:
     def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return _ops.logsumexp(self, axis=axis, keepdims=keepdims)
 
+    def std(self, axis: Any = None, ddof: float = 0, keepdims: bool = False) -> Tensor:
+        return _ops.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def cumsum(self, axis: int | None = None) -> Tensor:
+        return _ops.cumsum(self, axis)
+
+    def cumprod(self, axis: int | None = None) -> Tensor:
+        return _ops.cumprod(self, axis)
+
     def argmax(self, axis: int | None = None) -> np.ndarray:
         """Indices of the maxima (a plain array: indices carry no gradient)."""
         return np.asarray(self._data.argmax(axis=axis))
@@ -685,6 +701,7 @@ def tensor(data: Any, dtype: DTypeLike | None = None, requires_grad: bool = Fals
 # The engine's hot paths (apply, backward) refer to Tensor as a module global rather than
 # importing it inside each call (about a microsecond per op); bind it now that it exists.
 vars(autograd)["Tensor"] = Tensor
+autograd._TENSOR_TYPES.add(Tensor)
 
 # Filled in by tensorgraph.ops once every op module is imported (they import this module).
 from . import ops as _ops  # noqa: E402

@@ -294,8 +294,8 @@ def test_numpy_dispatch_returns_tracked_tensors() -> None:
     assert isinstance(y, tg.Tensor) and y.requires_grad
     np.matmul(x, np.ones((3, 1))).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.ones((2, 3)))
-    with pytest.raises(TypeError, match=r"numpy\.cumsum is not supported"):
-        np.cumsum(x)
+    with pytest.raises(TypeError, match=r"numpy\.median is not supported"):
+        np.median(x)
     with pytest.raises(TypeError, match=r"numpy\.copysign is not supported"):
         np.copysign(x, x)
     with pytest.raises(TypeError, match=r"numpy\.add\.reduce is not supported"):

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import autograd
 from ..broadcast import sum_to
-from ..errors import GradientError
+from ..errors import GradientError, GraphFreedError
 from ..tensor import Tensor
 from ._tracer import Tracer
 
@@ -39,7 +39,7 @@ def accumulate(t: Tensor, g: np.ndarray, adopted: set[int]) -> None:
     else:
         grad = t._grad
         np.add(grad._data, g, out=grad._data)
-        grad._vc[0] += 1
+        autograd._bump(grad._vc)  # as the engine: a graph that saved this .grad sees it
 
 
 def _new_adopted(*seeds: Any) -> set[int]:
@@ -47,29 +47,12 @@ def _new_adopted(*seeds: Any) -> set[int]:
 
 
 def _topological_order(root: Any) -> list[Any]:
-    """The engine's order: nodes reachable from ``root``, each after every node using it."""
-    order: list[Any] = []
-    visited: set[Any] = set()
-    finished: set[Any] = set()
-    stack = [root]
-    while stack:
-        node = stack[-1]
-        if node in visited:
-            stack.pop()
-            if node not in finished:
-                finished.add(node)
-                order.append(node)
-            continue
-        visited.add(node)
-        if node.args is None:  # let the engine raise its GraphFreedError
-            return []
-        for arg, need in zip(node.args, node.needs):
-            if need:
-                child = arg._node
-                if child is not None and child not in visited:
-                    stack.append(child)
-    order.reverse()
-    return order
+    """The engine's own order (so gradients sum in the same order, bit for bit); empty for
+    a freed graph, whose error the engine raises when the call falls back to it."""
+    try:
+        return autograd._topological_order([root])
+    except GraphFreedError:
+        return []
 
 
 def _vjp_all(op: Any, g: Any, out: Any, inputs: Any, needs: Any, params: Any,

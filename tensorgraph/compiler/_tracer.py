@@ -163,6 +163,7 @@ class Tracer:
         """Called by ``autograd.apply`` after it ran ``op`` (see the module docstring)."""
         if not self.mine():
             return
+        self.created[id(result)] = result  # apply makes its result without _new_tensor
         self.depth += 1
         try:
             where = f"op {op.name!r}"

@@ -60,6 +60,10 @@ class Bunch:
     target_column : str or None
         The name of the label column in the source file, when it had one.
     description : str
+    images : ndarray, shape (n_samples, 1, height, width), or None
+        For image data (:func:`load_digits`): ``data`` as one-channel images in PyTorch's
+        NCHW layout, ready for ``nn.Conv2d``. A view of ``data`` (the same memory, rows of
+        pixels in row-major order); None for other data.
     """
 
     data: np.ndarray
@@ -69,6 +73,20 @@ class Bunch:
     name: str
     target_column: str | None = None
     description: str = ""
+    images: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        # dataclasses.replace(bunch, data=subset) without images=None would keep images of
+        # other samples: refuse that rather than hand out images that are not the data.
+        if self.images is None:
+            return
+        shape, rows = np.shape(self.images), np.shape(self.data)
+        if len(shape) != 4 or len(rows) != 2 or shape[0] != rows[0] or \
+                shape[1] * shape[2] * shape[3] != rows[1]:
+            raise DataError(
+                f"Bunch {self.name!r}: images of shape {shape} are not the rows of data of "
+                f"shape {rows} (replacing data, also replace images, or pass images=None)"
+            )
 
     def __iter__(self) -> Iterator[np.ndarray | None]:
         yield self.data
@@ -144,7 +162,12 @@ def load_digits(dtype: DTypeLike | None = None) -> Bunch:
     """Optical recognition of handwritten digits: 1797 images of 8x8 pixels, 10 classes.
 
     Each feature is a pixel count in ``0 .. 16`` (row-major, ``pixel_<row>_<col>``); the
-    class is the digit. Source: UCI Machine Learning Repository, CC BY 4.0 (E. Alpaydin and
+    class is the digit. ``images`` holds the same pixels as images of shape
+    ``(1797, 1, 8, 8)``: (sample, channel, row, column), the layout ``nn.Conv2d`` reads.
+    Unlike scikit-learn's ``digits.images`` (``(1797, 8, 8)``) it keeps the channel axis,
+    so the images go into a convolution as they are, and it is a view of ``data`` (no copy;
+    ``nn.Unflatten(1, (1, 8, 8))`` makes the same shape inside a model from ``data``'s rows).
+    Source: UCI Machine Learning Repository, CC BY 4.0 (E. Alpaydin and
     C. Kaynak, 1998).
 
     Parameters
@@ -158,14 +181,18 @@ def load_digits(dtype: DTypeLike | None = None) -> Bunch:
     >>> digits = load_digits()
     >>> digits.data.shape, digits.n_classes
     ((1797, 64), 10)
+    >>> digits.images.shape
+    (1797, 1, 8, 8)
     """
     features, labels = _parse_table(_read_resource("digits.csv.gz"), "digits.csv.gz", 64)
+    data = np.ascontiguousarray(features, dtype=dtype or get_default_dtype())
     return Bunch(
-        data=features.astype(dtype or get_default_dtype()),
+        data=data,
         target=labels,
         feature_names=tuple(f"pixel_{r}_{c}" for r in range(8) for c in range(8)),
         target_names=tuple(str(d) for d in range(10)),
         name="digits",
         target_column="digit",
         description="Optical Recognition of Handwritten Digits (8x8), UCI, CC BY 4.0",
+        images=data.reshape(-1, 1, 8, 8),  # a view: reshape of a C-contiguous array
     )

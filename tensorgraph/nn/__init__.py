@@ -31,6 +31,7 @@ from .layers import (
     Sigmoid,
     Softmax,
     Tanh,
+    Unflatten,
 )  # fmt: skip
 from .losses import (
     BCELoss,
@@ -54,5 +55,6 @@ __all__ = [
     "Dropout2d", "Embedding", "Flatten", "HuberLoss", "Identity", "IncompatibleKeys", "L1Loss",
     "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module",
     "NLLLoss", "Parameter", "ReLU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax",
-    "StateDictError", "Tanh", "functional", "init", "l2_penalty", "weight_matrices",
+    "StateDictError", "Tanh", "Unflatten", "functional", "init", "l2_penalty",
+    "weight_matrices",
 ]  # fmt: skip

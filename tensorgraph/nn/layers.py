@@ -381,3 +381,78 @@ class MLP(Sequential):
 
 
 _init = init  # the module, under a name MLP's ``init`` argument does not shadow
+
+
+class Unflatten(Module):
+    """Split axis ``dim`` of the input into the axes ``unflattened_size`` (PyTorch's
+    ``nn.Unflatten``): the inverse of :class:`Flatten`.
+
+    Parameters
+    ----------
+    dim : int
+        The axis to split; negative counts from the end, as in PyTorch.
+    unflattened_size : tuple or list of int
+        The sizes that replace axis ``dim``; their product must be that axis' length. One of
+        them may be ``-1``, inferred from the others (as ``Tensor.unflatten`` does).
+
+    Raises
+    ------
+    TypeError
+        ``dim`` is not an int, or ``unflattened_size`` is not a tuple or list of ints.
+    DomainError
+        A size is 0 or negative other than one ``-1``.
+    ShapeError
+        In ``forward``: ``dim`` is not an axis of the input, or the sizes do not multiply to
+        its length.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tensorgraph as tg
+    >>> from tensorgraph import nn
+    >>> nn.Unflatten(1, (1, 8, 8))(tg.tensor(np.zeros((5, 64)))).shape
+    (5, 1, 8, 8)
+    """
+
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
+        super().__init__()
+        if isinstance(dim, bool) or not isinstance(dim, int | np.integer):
+            raise DTypeError(f"Unflatten: dim must be an int, got {dim!r}")
+        if not isinstance(unflattened_size, tuple | list) or not all(
+            isinstance(s, int | np.integer) and not isinstance(s, bool)
+            for s in unflattened_size
+        ):
+            raise DTypeError("Unflatten: unflattened_size must be a tuple or list of ints, "
+                             f"got {unflattened_size!r}")
+        sizes = tuple(int(s) for s in unflattened_size)
+        if not sizes:
+            raise DomainError("Unflatten: unflattened_size must name at least one size, got ()")
+        if sizes.count(-1) > 1 or any(s < 1 and s != -1 for s in sizes):
+            raise DomainError("Unflatten: unflattened_size must be positive sizes with at most "
+                              f"one -1 (inferred), got {sizes}")
+        self.dim = int(dim)
+        self.unflattened_size = sizes
+
+    def forward(self, x: Any) -> Any:
+        shape = tuple(x.shape)
+        if not -len(shape) <= self.dim < len(shape):
+            raise ShapeError(f"Unflatten: dim={self.dim} is not an axis of input of shape "
+                             f"{shape}")
+        axis = self.dim % len(shape)
+        length, sizes = shape[axis], self.unflattened_size
+        known = math.prod(s for s in sizes if s != -1)
+        if -1 in sizes:
+            if length % known:
+                raise ShapeError(f"Unflatten: cannot split axis {self.dim} of length {length} "
+                                 f"(input shape {shape}) into {sizes}")
+            sizes = tuple(length // known if s == -1 else s for s in sizes)
+        elif known != length:
+            raise ShapeError(f"Unflatten: unflattened_size {sizes} has {known} elements, but "
+                             f"axis {self.dim} of input of shape {shape} has {length}")
+        return reshape(x, (*shape[:axis], *sizes, *shape[axis + 1:]))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+__all__ += ["Unflatten"]

@@ -29,6 +29,7 @@ from ..nn import (
     Sigmoid,
     Softmax,
     Tanh,
+    Unflatten,
 )
 from ..nn.module import Module
 from ._deploy import ClassProbabilities, Standardize
@@ -100,6 +101,21 @@ def flatten(b: GraphBuilder, m: Flatten, x: Value) -> str:
     return b.node("Reshape", [x.name, b.constant("flatten.shape", shape, np.int64)], "flatten")
 
 
+def unflatten(b: GraphBuilder, m: Unflatten, x: Value) -> str:
+    """``Reshape``: axes before ``dim`` copied (0), ``dim`` split into the sizes (an inferred
+    ``-1`` resolved from the example), the axes after it as they are."""
+    rank = len(x.shape)
+    axis = m.dim % rank
+    known = math.prod(s for s in m.unflattened_size if s != -1)
+    sizes = [x.shape[axis] // known if s == -1 else s for s in m.unflattened_size]
+    if axis == 0:
+        raise ExportError("onnx.export: Unflatten of the batch axis (dim=0) would fix the batch "
+                          "size; unflatten a later axis")
+    shape = [0] * axis + sizes + list(x.shape[axis + 1:])
+    return b.node("Reshape", [x.name, b.constant("unflatten.shape", shape, np.int64)],
+                  "unflatten")
+
+
 def standardize(b: GraphBuilder, m: Standardize, x: Value) -> str:
     """``Sub`` the mean, ``Div`` by the scale."""
     centred = b.node("Sub", [x.name, b.constant("mean", _array(m.mean))], "centred")
@@ -133,6 +149,7 @@ CONVERTERS: dict[type[Module], Converter] = {
     Identity: _passed_through,
     Dropout: _passed_through,
     Flatten: flatten,
+    Unflatten: unflatten,
     Standardize: standardize,
     ClassProbabilities: class_probabilities,
 }

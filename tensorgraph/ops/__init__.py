@@ -64,6 +64,8 @@ from .elementwise import (
     tanh,
     where,
 )  # fmt: skip
+from .elementwise_math import FUNCTIONS as _MATH_FUNCTIONS
+from .elementwise_math import UFUNCS as _MATH_UFUNCS
 from .elementwise_math import (
     arccos,
     arccosh,
@@ -75,9 +77,11 @@ from .elementwise_math import (
     cbrt,
     ceil,
     cosh,
+    deg2rad,
     exp2,
     expm1,
     floor,
+    floor_divide,
     fmax,
     fmin,
     fmod,
@@ -86,10 +90,13 @@ from .elementwise_math import (
     log10,
     logaddexp,
     logaddexp2,
+    nan_to_num,
+    rad2deg,
     reciprocal,
     remainder,
     round,
     sign,
+    sinc,
     sinh,
     square,
     tan,
@@ -115,6 +122,8 @@ from .norms import norm
 from .pooling import adaptive_matrix  # noqa: F401 - registers the pooling ops
 from .reduction import logsumexp, max, mean, min, prod, sum, var
 from .reorder import flip, fliplr, flipud, repeat, roll, rot90, tile
+from .scans import FUNCTIONS as _SCAN_FUNCTIONS
+from .scans import cumprod, cumsum, diff
 from .shape import (
     astype,
     atleast_1d,
@@ -134,23 +143,26 @@ from .shape import (
 )  # fmt: skip
 from .sorting import argsort, sort
 from .special import erf
+from .statistics import FUNCTIONS as _STATISTICS_FUNCTIONS
+from .statistics import average, nanmean, nansum, ptp, std
 from .stencil import gradient
 
 __all__ = [
     "FUNCTIONS", "REGISTRY", "UFUNCS", "Domain", "Op", "abs", "add", "arccos", "arccosh",
     "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argsort", "array_split", "astype",
-    "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_to", "cbrt", "ceil", "clip",
-    "column_stack", "concatenate", "cos", "cosh", "divide", "dsplit", "dstack", "erf", "exp",
-    "exp2",
-    "expand_dims", "expm1", "flatten", "flip", "fliplr", "flipud", "floor", "fmax", "fmin",
-    "fmod", "getitem", "gradient", "hsplit", "hstack", "hypot", "leaky_relu", "log", "log1p",
-    "log2", "log10", "log_softmax", "logaddexp", "logaddexp2", "logsumexp", "matmul", "max",
-    "maximum", "mean", "min", "minimum", "moveaxis", "multiply", "negative", "pad", "permute",
-    "power", "prod", "ravel", "reciprocal", "register", "relu", "remainder", "repeat",
-    "reshape", "roll", "rot90", "round", "scatter_add", "setitem", "sigmoid", "sign", "sin",
-    "sinh", "softmax", "softplus", "sort", "split", "sqrt", "square", "squeeze", "stack",
-    "subtract", "sum", "swapaxes", "take", "take_along_axis", "tan", "tanh", "tile",
-    "transpose", "trunc", "var", "vsplit", "vstack", "where",
+    "atleast_1d", "atleast_2d", "atleast_3d", "average", "broadcast_to", "cbrt", "ceil", "clip",
+    "column_stack", "concatenate", "cos", "cosh", "cumprod", "cumsum", "deg2rad", "diff",
+    "divide", "dsplit", "dstack", "erf", "exp", "exp2", "expand_dims", "expm1", "flatten",
+    "flip", "fliplr", "flipud", "floor", "floor_divide", "fmax", "fmin", "fmod", "getitem",
+    "gradient", "hsplit", "hstack", "hypot", "leaky_relu", "log", "log1p", "log2", "log10",
+    "log_softmax", "logaddexp", "logaddexp2", "logsumexp", "matmul", "max", "maximum", "mean",
+    "min", "minimum", "moveaxis", "multiply", "nan_to_num", "nanmean", "nansum", "negative",
+    "pad", "permute", "power", "prod", "ptp", "rad2deg", "ravel", "reciprocal", "register",
+    "relu", "remainder", "repeat", "reshape", "roll", "rot90", "round", "scatter_add",
+    "setitem", "sigmoid", "sign", "sin", "sinc", "sinh", "softmax", "softplus", "sort", "split",
+    "sqrt", "square", "squeeze", "stack", "std", "subtract", "sum", "swapaxes", "take",
+    "take_along_axis", "tan", "tanh", "tile", "transpose", "trunc", "var", "vsplit", "vstack",
+    "where",
 ]  # fmt: skip
 __all__ += [  # the linear algebra family (ops/linalg.py and its siblings)
     "cholesky", "det", "diag", "diagonal", "dot", "eigh", "eigvalsh", "einsum", "inner",
@@ -343,3 +355,8 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
 for _module in (_decompositions, _diagonals, _einsum, _linalg, _norms, _shape, _indexing, _join,
                 _reorder, _sorting, _stencil):
     FUNCTIONS.update(_module.FUNCTIONS)
+
+UFUNCS.update(_MATH_UFUNCS)
+FUNCTIONS.update(_MATH_FUNCTIONS)
+FUNCTIONS.update(_STATISTICS_FUNCTIONS)
+FUNCTIONS.update(_SCAN_FUNCTIONS)

@@ -161,6 +161,10 @@ class Op:
     #: that does not say) checks every parameter; an empty set declares them all plain Python
     #: values (axes, flags), which saves the check on every call.
     array_params: ClassVar[frozenset[str] | None] = None
+    #: set by :func:`register`, for the engine's fast path: no input is ``nondiff``, and the
+    #: parameters are all plain Python values (``array_params`` is empty)
+    plain_inputs: ClassVar[bool] = False
+    plain_params: ClassVar[bool] = False
 
     forward: ClassVar[Callable[..., Any]]
 
@@ -209,5 +213,7 @@ def register(cls: type[Op]) -> type[Op]:
         raise TypeError(f"register: op {cls.name!r} defines neither vjp_0.. nor vjp()")
     cls.vjp_per_input = cls.vjp.__func__ is Op.vjp.__func__  # type: ignore[attr-defined]
     cls.nondiff = frozenset(cls.domain.nondiff)
+    cls.plain_inputs = not cls.nondiff
+    cls.plain_params = cls.array_params is not None and not cls.array_params
     REGISTRY[cls.name] = cls
     return cls

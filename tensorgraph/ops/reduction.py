@@ -209,6 +209,10 @@ class Logsumexp(Op):
 
     .. math:: \bar x_i = \bar z\, e^{x_i - z}
 
+    As ``scipy.special.logsumexp``: a slice of -inf only (or an empty one) gives -inf, one
+    holding +inf gives +inf, without warnings; -inf entries get gradient 0, and so does every
+    entry of a slice whose result is infinite (PyTorch gives NaN there).
+
     >>> import tensorgraph as tg
     >>> tg.logsumexp(tg.tensor([1000.0, 1000.0]))
     tensor(1000.6932, dtype=float32)
@@ -220,24 +224,37 @@ class Logsumexp(Op):
 
     @staticmethod
     def forward(x: Any, axis: tuple[int, ...] = (), keepdims: bool = False) -> Any:
-        if x.size == 0:
-            return np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))
-        shift = np.max(x, axis=axis, keepdims=True)
-        shift = np.where(np.isfinite(shift), shift, 0)
-        total = np.sum(np.exp(x - shift), axis=axis, keepdims=True)
-        out = np.log(total) + shift
+        # log(0) = -inf for an empty or all -inf slice, and exp(+inf) = inf, are scipy's
+        # results: no warning for them
+        with np.errstate(divide="ignore", over="ignore"):
+            if x.size == 0:
+                return np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))
+            shift = np.max(x, axis=axis, keepdims=True)
+            shift = np.where(np.isfinite(shift), shift, 0)
+            total = np.sum(np.exp(x - shift), axis=axis, keepdims=True)
+            out = np.log(total) + shift
         return out if keepdims else np.squeeze(out, axis=axis)
 
     @staticmethod
     def reference(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-        return np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))
+        with np.errstate(divide="ignore"):
+            return np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))
 
     @staticmethod
     def vjp_0(grad: Any, out: Any, x: Any, axis: tuple[int, ...] = (),
               keepdims: bool = False) -> Any:
-        return unreduce(grad, x.shape, axis, keepdims) * np.exp(
-            x - unreduce(out, x.shape, axis, keepdims)
-        )
+        infinite = np.isinf(getattr(out, "_data", out))  # a constant mask
+        if not infinite.any():
+            return unreduce(grad, x.shape, axis, keepdims) * np.exp(
+                x - unreduce(out, x.shape, axis, keepdims)
+            )
+        spread = unreduce(out, x.shape, axis, keepdims)
+        infinite = unreduce(infinite, x.shape, axis, keepdims)
+        # an infinite result (every entry -inf, or one +inf) does not move when an entry
+        # does: gradient 0 there (x - z would be nan); each branch sees only its own values
+        finite = ~infinite
+        weights = np.exp(np.where(finite, x, 0) - np.where(finite, spread, 0))
+        return np.where(finite, unreduce(grad, x.shape, axis, keepdims) * weights, 0)
 
 
 @register

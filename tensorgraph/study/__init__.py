@@ -1,8 +1,9 @@
 """The comparison study behind ``tensorgraph compare``: which techniques help on your data,
 and how sure the answer is.
 
-Every model of a study (by default the nine of :data:`SERIES`, from full-batch gradient
-descent to Adam with batch-norm, L2 and dropout) is trained on every resampling of the data
+Every model of a study (by default the nine MLPs of :data:`SERIES`, from full-batch gradient
+descent to Adam with batch-norm, L2 and dropout; :data:`CATALOGUE` adds the small CNN
+``cnn`` for square images such as the digits) is trained on every resampling of the data
 (repeated stratified k-fold cross-validation by default), and measured on the resampling's
 test rows, which neither training, early stopping nor the standardisation ever saw. Each
 model's mean test accuracy comes with an interval, and each model is compared with a
@@ -25,6 +26,7 @@ and :mod:`~.single`, one split and one fit per model, which ``tensorgraph train`
 
 from __future__ import annotations
 
+from .cnn import SquareCNN, image_side
 from .compare import (
     ModelSummary,
     StudyResult,
@@ -44,10 +46,14 @@ from .execute import (
 )
 from .fits import FitTask, fit_seed, run_fit, single_blas_thread
 from .models import (
+    ARCHITECTURES,
+    CATALOGUE,
+    CNN,
     OPTIMIZERS,
     SERIES,
     ModelSpec,
     build_model,
+    check_data_fits,
     describe_overrides,
     make_loss,
     make_optimizer,
@@ -73,7 +79,10 @@ from .studyfile import SETTING_KEYS, StudyFile, load_study_file, parse_study
 from .trainer import Trained, drops_last_batch, train_model
 
 __all__ = [
+    "ARCHITECTURES",
     "BLAS_VARIABLES",
+    "CATALOGUE",
+    "CNN",
     "OPTIMIZERS",
     "SERIES",
     "SETTING_KEYS",
@@ -86,6 +95,7 @@ __all__ = [
     "PairedTest",
     "Run",
     "Split",
+    "SquareCNN",
     "StudyConfig",
     "StudyFile",
     "StudyResult",
@@ -93,6 +103,7 @@ __all__ = [
     "Trained",
     "analyse",
     "build_model",
+    "check_data_fits",
     "code_versions",
     "corrected_resampled_ttest",
     "default_jobs",
@@ -102,6 +113,7 @@ __all__ = [
     "fit_seed",
     "format_study_table",
     "format_table",
+    "image_side",
     "load_study_file",
     "make_loss",
     "make_optimizer",

@@ -24,7 +24,7 @@ from ..data import Bunch
 from ..errors import DomainError
 from .execute import run_tasks
 from .fits import FitTask, fit_seed
-from .models import ModelSpec
+from .models import ModelSpec, check_data_fits
 from .resampling import Fold, random_splits, repeated_stratified_kfold
 from .stats import Estimate, PairedTest, corrected_resampled_ttest, mean_interval
 
@@ -130,6 +130,7 @@ def plan(bunch: Bunch, specs: Sequence[ModelSpec], settings: StudySettings) -> l
         raise DomainError(f"{bunch.name}: the data has no target column to learn")
     resolve_baseline(specs, settings.baseline)
     for spec in specs:
+        check_data_fits(spec, bunch.data.shape[1])  # a CNN needs a square number of features
         # Every fit of such a model would fail: say so before training anything.
         if spec.batch_norm and not spec.full_batch and (
                 spec.batch_size or settings.batch_size) == 1:

@@ -1,7 +1,10 @@
 """The models of a study: :class:`ModelSpec`, the default series, and how a spec becomes a
 network, a cost and an optimiser.
 
-Every model is an L-layer network (``nn.MLP``) with ReLU hidden layers and He initialisation.
+Every model of the default series is an L-layer network (``nn.MLP``) with ReLU hidden layers
+and He initialisation; a spec with ``architecture="cnn"`` is a small convolutional network
+(:class:`~tensorgraph.study.cnn.SquareCNN`) that reads each row of ``s * s`` features as an
+``s x s`` image, its ``hidden`` being the channels of its convolutions.
 Its output is a sigmoid unit for binary data and a softmax over the classes otherwise; it is
 trained on the *logits* with the matching stable loss (``binary_cross_entropy_with_logits``
 or ``cross_entropy``), and the sigmoid/softmax is applied when reading probabilities.
@@ -20,12 +23,16 @@ import numpy as np
 from .. import nn, optim
 from ..errors import DomainError
 from ..tensor import Tensor
+from .cnn import SquareCNN, image_side
 
 __all__ = [
+    "ARCHITECTURES",
+    "CATALOGUE",
     "OPTIMIZERS",
     "SERIES",
     "ModelSpec",
     "build_model",
+    "check_data_fits",
     "describe_overrides",
     "make_loss",
     "make_optimizer",
@@ -37,6 +44,11 @@ __all__ = [
 #: The optimisers a spec may name.
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 
+#: The networks a spec may name: ``"mlp"`` (``nn.MLP``; ``hidden`` = the layer widths) or
+#: ``"cnn"`` (:class:`~tensorgraph.study.cnn.SquareCNN`; ``hidden`` = the channels of its
+#: 3x3 convolutions, e.g. ``(16, 32)``; it needs a square number of features).
+ARCHITECTURES = ("mlp", "cnn")
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -46,6 +58,11 @@ class ModelSpec:
     The fields left at None take the study's shared value (``epochs``, ``batch_size``,
     ``hidden``, ``patience``) or the optimiser's default (``momentum``: 0.9 for the
     ``"momentum"`` optimiser, 0 otherwise; ``betas``: Adam's (0.9, 0.999)).
+
+    ``architecture`` is one of :data:`ARCHITECTURES`. For ``"cnn"``, ``hidden`` gives the
+    output channels of the convolutions (the study's shared ``hidden``, meant for MLP layer
+    widths, is not used: a CNN spec must set its own), ``batch_norm`` puts a
+    ``BatchNorm2d`` after each convolution and ``dropout`` acts before the output layer.
     """
 
     name: str
@@ -64,6 +81,7 @@ class ModelSpec:
     patience: int | None = None
     #: train through tg.compile (the same numbers, faster steps; docs/compile.md)
     compile: bool = False
+    architecture: str = "mlp"
 
     def __post_init__(self) -> None:
         check_spec(self)
@@ -91,6 +109,13 @@ def check_spec(spec: ModelSpec) -> None:
     if spec.optimizer not in OPTIMIZERS:
         raise _fail(name, f"optimizer must be one of {', '.join(OPTIMIZERS)}, "
                     f"got {spec.optimizer!r}")
+    if spec.architecture not in ARCHITECTURES:
+        raise _fail(name, f"architecture must be one of {', '.join(ARCHITECTURES)}, "
+                    f"got {spec.architecture!r}")
+    if spec.architecture == "cnn" and spec.hidden is None:
+        raise _fail(name, "a CNN needs its own hidden: the output channels of its "
+                    "convolutions, e.g. (16, 32) (the study's shared hidden sizes are MLP "
+                    "layer widths)")
     if not (_number(spec.lr) and math.isfinite(spec.lr) and spec.lr > 0):
         raise _fail(name, f"lr must be a positive number, got {spec.lr!r}")
     if not (_number(spec.l2) and math.isfinite(spec.l2) and spec.l2 >= 0):
@@ -143,13 +168,28 @@ SERIES: tuple[ModelSpec, ...] = (
 )
 
 
+#: A small CNN on square images (the digits' 8x8), outside the default series: two 3x3
+#: convolutions of 16 and 32 channels with batch-norm and ReLU, a 2x2 max-pool, dropout and
+#: the output layer (``SquareCNN``).
+CNN = ModelSpec("cnn", "CNN 16-32 + batch-norm + dropout (Adam)", "adam", lr=0.003,
+                dropout=0.25, batch_norm=True, hidden=(16, 32), architecture="cnn")
+
+#: Every model ``select`` and a study file can name: the default series, then the models
+#: outside it (:data:`CNN`).
+CATALOGUE: tuple[ModelSpec, ...] = (*SERIES, CNN)
+
+
 def select(
-    names: Sequence[str] | None, series: Sequence[ModelSpec] = SERIES
+    names: Sequence[str] | None, series: Sequence[ModelSpec] | None = None
 ) -> list[ModelSpec]:
-    """The specs of ``series`` named in ``names`` (all of them for None), in the series'
-    order."""
+    """The specs named in ``names``, in the series' order; all of the series for None.
+
+    Without ``series``, ``names`` may name any model of :data:`CATALOGUE` (e.g. ``"cnn"``)
+    and None selects the nine models of the default :data:`SERIES`.
+    """
     if not names:
-        return list(series)
+        return list(SERIES if series is None else series)
+    series = CATALOGUE if series is None else series
     known = {spec.name: spec for spec in series}
     unknown = [n for n in names if n not in known]
     if unknown:
@@ -190,11 +230,23 @@ def output_width(n_classes: int) -> int:
     return 1 if n_classes == 2 else n_classes
 
 
+def check_data_fits(spec: ModelSpec, n_features: int) -> None:
+    """Refuse (DomainError) data that ``spec``'s network cannot read: a CNN needs a square
+    number of features."""
+    if spec.architecture == "cnn":
+        image_side(n_features, f"model {spec.name!r}")
+
+
 def build_model(
     spec: ModelSpec, n_features: int, n_classes: int, hidden: Sequence[int], seed: int
-) -> nn.MLP:
-    """The network of ``spec``: ReLU hidden layers, logits out, He initialisation
-    (``spec.hidden`` when set, else ``hidden``)."""
+) -> nn.Sequential:
+    """The network of ``spec``, logits out, He initialisation: an ``nn.MLP`` with ReLU hidden
+    layers (``spec.hidden`` when set, else ``hidden``), or for ``architecture="cnn"`` a
+    :class:`~tensorgraph.study.cnn.SquareCNN` with ``spec.hidden`` channels."""
+    if spec.architecture == "cnn":
+        assert spec.hidden is not None  # check_spec refuses a CNN without it
+        return SquareCNN(n_features, spec.hidden, output_width(n_classes),
+                         batch_norm=spec.batch_norm, dropout=spec.dropout, generator=seed)
     sizes = [n_features, *(spec.hidden or hidden), output_width(n_classes)]
     return nn.MLP(
         sizes,

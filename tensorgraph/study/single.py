@@ -31,7 +31,7 @@ from ..data import Bunch, StandardScaler, train_test_split
 from ..errors import DomainError
 from ..training import History, evaluate
 from .fits import single_blas_thread
-from .models import ModelSpec
+from .models import ModelSpec, check_data_fits
 from .trainer import Trained, train_model
 
 __all__ = [
@@ -123,7 +123,7 @@ class Run:
     """The result of training one model of the series."""
 
     spec: ModelSpec
-    model: nn.MLP
+    model: nn.Sequential
     history: History
     train_accuracy: float
     val_accuracy: float
@@ -170,6 +170,7 @@ def train_one(
     spec: ModelSpec, split: Split, config: StudyConfig, description: str | None = None
 ) -> Run:
     """Train the model of ``spec`` on ``split`` and measure it."""
+    check_data_fits(spec, split.n_features)
     started = time.perf_counter()
     with single_blas_thread():  # small networks lose to BLAS threads fighting for cores
         trained = _train(spec, split, config, description)

@@ -31,7 +31,19 @@
     l2 = 0.1           # also: dropout, batch_norm, momentum, full_batch, epochs,
                        # batch_size, patience, compile (true: train through tg.compile)
 
-Without ``[[models]]`` the study runs the nine models of the default series. Read with
+    [[models]]         # a model of the catalogue outside the default series
+    name = "cnn"       # the small CNN (square images: the digits)
+
+    [[models]]         # a new CNN: hidden is the channels of its 3x3 convolutions
+    name = "cnn_small"
+    architecture = "cnn"   # "mlp" (the default) or "cnn"
+    optimizer = "adam"
+    lr = 0.003
+    hidden = [8, 16]
+    batch_norm = true
+
+Without ``[[models]]`` the study runs the nine models of the default series; ``[[models]]``
+entries may name any model of the catalogue (the series and ``cnn``). Read with
 :mod:`tomllib` (Python 3.11+), or with ``tomli`` on Python 3.10 (the ``toml`` extra).
 """
 
@@ -44,7 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
-from .models import SERIES, ModelSpec
+from .models import CATALOGUE, ModelSpec
 
 __all__ = ["SETTING_KEYS", "StudyFile", "load_study_file", "parse_study"]
 
@@ -63,7 +75,7 @@ _MODEL_TYPES = {"name": "str", "label": "str", "optimizer": "str", "lr": "number
                 "full_batch": "bool", "l2": "number", "dropout": "number",
                 "batch_norm": "bool", "momentum": "number", "betas": "pair",
                 "hidden": "widths", "epochs": "int", "batch_size": "int", "patience": "int",
-                "compile": "bool"}
+                "compile": "bool", "architecture": "str"}
 _EXPECTED = {"int": "an integer", "str": "a non-empty string", "number": "a number",
              "bool": "true or false (a TOML boolean, not quoted)",
              "widths": "a non-empty array of positive integers, e.g. [64, 32]",
@@ -141,14 +153,14 @@ def _model(entry: Any, where: str) -> ModelSpec:
     for key in ("betas", "hidden"):
         if isinstance(values.get(key), list):
             values[key] = tuple(values[key])
-    known = {spec.name: spec for spec in SERIES}
+    known = {spec.name: spec for spec in CATALOGUE}
     if name in known:
         return replace(known[name], **values)
     missing = [key for key in ("name", "optimizer", "lr") if key not in values]
     if missing:
         raise DataError(
-            f"{where}: model {name!r} is not in the default series, so it needs "
-            f"{', '.join(missing)} (the series: {', '.join(known)})"
+            f"{where}: model {name!r} is not in the catalogue, so it needs "
+            f"{', '.join(missing)} (the catalogue: {', '.join(known)})"
         )
     values.setdefault("label", name)
     return ModelSpec(**values)

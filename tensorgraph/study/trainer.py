@@ -29,7 +29,7 @@ __all__ = ["Trained", "drops_last_batch", "train_model"]
 class Trained:
     """A trained network with its cost function and training history."""
 
-    model: nn.MLP
+    model: nn.Sequential
     loss: Any
     history: History
 

@@ -112,3 +112,23 @@ def test_a_transformer_style_block_exports() -> None:
     model = nn.Sequential(nn.Linear(6, 16, generator=0), nn.LayerNorm(16), nn.GELU(),
                           nn.Linear(16, 16, generator=1), nn.SiLU(), nn.Linear(16, 3, generator=2))
     _check(model, (5, 6))
+
+
+def test_the_study_cnn_exports_from_feature_rows() -> None:
+    from tensorgraph.study.cnn import SquareCNN
+
+    model = SquareCNN(64, (4, 8), 10, dropout=0.25, generator=0)
+    rng = np.random.default_rng(0)
+    model.train()
+    with tg.no_grad():
+        model(tg.tensor(rng.standard_normal((16, 64)).astype(np.float32)))
+    _check(model, (3, 64))
+
+
+@pytest.mark.parametrize(("dim", "sizes", "shape"), [
+    (1, (2, -1), (3, 12)), (-1, (3, 2, 2), (3, 4, 12)), (1, (1, 4, 4), (2, 16)),
+])
+def test_unflatten(dim: int, sizes: tuple[int, ...], shape: tuple[int, ...]) -> None:
+    _check(nn.Sequential(nn.Unflatten(dim, sizes), nn.Tanh()), shape)
+    with pytest.raises(ExportError, match="batch axis"):
+        tg.onnx.export(nn.Unflatten(0, (1, -1)), tg.zeros((4, 3)))

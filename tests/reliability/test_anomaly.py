@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import tensorgraph as tg
-from tensorgraph import autograd
+from tensorgraph import anomaly, autograd
 from tensorgraph.errors import AnomalyError
 
 # the NaN/Inf these tests provoke on purpose also raise numpy's RuntimeWarning
@@ -104,7 +104,7 @@ def test_free_when_off_no_call_site_lookup_no_checksums(monkeypatch: pytest.Monk
         raise AssertionError("anomaly machinery ran outside detect_anomaly()")
 
     for name in ("_user_call_site", "_checksum", "_check_finite", "_anomaly_forward"):
-        monkeypatch.setattr(autograd, name, forbidden)
+        monkeypatch.setattr(anomaly, name, forbidden)
     x = tg.tensor(np.array([0.0, 1.0]), requires_grad=True)
     y = tg.log(x) * 2.0
     assert y._node is not None

@@ -68,7 +68,7 @@ def test_without_models_the_study_is_the_series() -> None:
     [
         ("[study]\nfold = 3\n", "unknown key 'fold' in [study]"),
         ("[runs]\n", "unknown table 'runs'"),
-        ("[[models]]\nname = 'x'\nlr = 0.1\n", "model 'x' is not in the default series, "
+        ("[[models]]\nname = 'x'\nlr = 0.1\n", "model 'x' is not in the catalogue, "
          "so it needs optimizer"),
         ("[[models]]\nname = 'adam'\nrate = 0.1\n", "unknown key 'rate' in model 'adam'"),
         ("[[models]]\nname = 'adam'\nlr = -1.0\n", "model 'adam': lr must be a positive number"),
