@@ -16,7 +16,7 @@ import numpy as np
 
 from . import creation
 from .autograd import _new_tensor, apply, enable_grad, is_grad_enabled, no_grad, run_backward
-from .errors import GradientError
+from .errors import GradientError, InPlaceModificationError
 from .ops._base import Domain, Op
 from .tensor import Tensor
 
@@ -37,13 +37,30 @@ class _Checkpoint(Op):
     @staticmethod
     def forward(*arrays: Any, fn: Callable[..., Any], layout: Any, extra: Any,
                 rng: Any) -> np.ndarray:
-        tensors = [_new_tensor(a, False, None) for a in arrays]
-        with no_grad():  # the point of it all: the segment records no graph
-            out = _run(fn, layout, tensors)
+        # read-only views: the segment runs on the caller's arrays, and a write into one of
+        # them would change the caller's tensor behind the graph's back (the recomputation
+        # would then see, and write, the changed values)
+        tensors = [_new_tensor(_read_only(a), False, None) for a in arrays]
+        try:
+            with no_grad():  # the point of it all: the segment records no graph
+                out = _run(fn, layout, tensors)
+        except ValueError as err:
+            if "read-only" not in str(err):
+                raise
+            raise InPlaceModificationError(
+                f"checkpoint: the function writes in place into one of its input tensors "
+                f"({err}); the recomputation in backward would see the changed values. "
+                f"Write out of place (t = t + 1), or into a copy"
+            ) from None
         if not isinstance(out, Tensor):
             raise TypeError(f"checkpoint: the function must return one Tensor, got "
                             f"{type(out).__name__}")
-        return out._data
+        data = out._data
+        if not data.flags.writeable and any(
+                a.flags.writeable and data.base is (a if a.base is None else a.base)
+                for a in arrays):
+            data.flags.writeable = True  # a view of an input: as writable as the input
+        return data
 
     @classmethod
     def vjp(cls, grad: Any, out: Any, inputs: Any, needs: Any, params: dict[str, Any],
@@ -90,6 +107,12 @@ class _Checkpoint(Op):
                 g = g._data
             result.append(g)
         return result
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    view = a.view()
+    view.flags.writeable = False
+    return view
 
 
 def _run(fn: Callable[..., Any], layout: Any, tensors: list[Tensor]) -> Any:

@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 
 import tensorgraph as tg
+from tensorgraph.errors import InPlaceModificationError
 
 try:
     import torch
@@ -76,3 +78,27 @@ def test_jvp_and_hvp_are_differentiable_in_a_tangent_that_requires_grad() -> Non
            np.diag(6 * Y))
     # the pullback of vjp is linear in its cotangent: d(3 b^2 u)/du = diag(3 b^2)
     _close(tg.jacobian(lambda u: tg.vjp(lambda b: b ** 3, Y)[1](u)[0])(V), np.diag(3 * Y ** 2))
+
+
+# --------------------------------------------------------------------------- checkpoint
+def test_checkpoint_refuses_a_segment_that_writes_into_its_input() -> None:
+    # the segment ran on the caller's arrays: the forward changed h behind the graph's back,
+    # the recomputation changed it again and w got the gradient of h + 2
+    h = tg.tensor(np.array([1.0, 2.0]))
+    w = tg.tensor(np.array([3.0, 4.0]), requires_grad=True)
+
+    def segment(t: tg.Tensor, v: tg.Tensor) -> tg.Tensor:
+        t += 1.0
+        return (t * v).sum()
+
+    with pytest.raises(InPlaceModificationError, match=r"checkpoint: .*in place.* input"):
+        tg.checkpoint(segment, h, w)
+    _close(h, [1.0, 2.0])  # untouched
+    # writing into a copy is fine, and an output that is a view of an input stays writable
+    y = tg.checkpoint(lambda t, v: ((t * 1.0).__iadd__(1.0) * v).sum(), h, w)
+    y.backward()
+    _close(w.grad, [2.0, 3.0])
+    view = tg.checkpoint(lambda t, v: t.reshape(2, 1) * 1.0 + v.reshape(2, 1), h, w)
+    same = tg.checkpoint(lambda t, v: t.reshape(2, 1), h, w)
+    assert same._data.flags.writeable and view._data.flags.writeable
+
