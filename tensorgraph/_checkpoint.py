@@ -85,6 +85,8 @@ class _Checkpoint(Op):
                 f"{getattr(again, 'dtype', '')} where the forward gave {expected.shape} "
                 f"{expected.dtype}; the function must be deterministic given its inputs"
             )
+        if params["rng"] is not None:
+            _refuse_other_values(again._data, np.asarray(expected))
         _refuse_hidden_leaves(again, targets)
         grads: Any = [None] * len(targets)
         if again.requires_grad and targets:
@@ -119,6 +121,22 @@ def _run(fn: Callable[..., Any], layout: Any, tensors: list[Tensor]) -> Any:
     slots, kwargs = layout
     args = [tensors[v] if kind == "input" else v for kind, v in slots]
     return fn(*args, **kwargs)
+
+
+def _refuse_other_values(again: np.ndarray, expected: np.ndarray) -> None:
+    """Raise if the recomputation gave other values than the forward (beyond rounding): its
+    gradient would belong to another function, typically a dropout mask drawn from a
+    generator that was not replayed."""
+    scale = float(np.max(np.abs(expected), initial=0.0, where=np.isfinite(expected)))
+    rtol = 1e-4 if expected.dtype.itemsize < 8 else 1e-9
+    if not np.allclose(again, expected, rtol=rtol, atol=rtol * scale, equal_nan=True):
+        raise GradientError(
+            "checkpoint: recomputing the segment gave other values than the forward (shape "
+            f"{expected.shape}, largest difference {np.nanmax(np.abs(again - expected)):.3g}); "
+            "its gradient would belong to another function. Randomness must come from the "
+            "default generator or from a module of fn (pass the nn.Module, or its bound "
+            "method, as fn, so its generator is replayed)"
+        )
 
 
 def _refuse_hidden_leaves(out: Tensor, targets: list[Tensor]) -> None:
@@ -226,7 +244,9 @@ def checkpoint(fn: Callable[..., Any], *args: Any, preserve_rng_state: bool = Tr
         Replay the random state (the default generator and the ``generator`` of every
         module of ``fn``) in the recomputation, so that dropout draws the same masks.
         With False the recomputation draws new ones: its gradient then belongs to another
-        mask than the forward's output.
+        mask than the forward's output. With True, a recomputation whose values differ
+        from the forward's (a generator that was not replayed) raises a
+        :class:`~tensorgraph.errors.GradientError` in backward.
 
     Notes
     -----

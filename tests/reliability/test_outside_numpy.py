@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import tensorgraph as tg
-from tensorgraph.errors import InPlaceModificationError
+from tensorgraph import nn
+from tensorgraph.errors import GradientError, InPlaceModificationError
 
 try:
     import torch
@@ -102,3 +103,19 @@ def test_checkpoint_refuses_a_segment_that_writes_into_its_input() -> None:
     same = tg.checkpoint(lambda t, v: t.reshape(2, 1), h, w)
     assert same._data.flags.writeable and view._data.flags.writeable
 
+
+
+def test_checkpoint_refuses_a_recomputation_that_draws_another_dropout_mask() -> None:
+    # a module with its own generator reached through a closure is not replayed: the
+    # gradient would belong to another mask than the output
+    drop = nn.Dropout(0.5, generator=0)
+    x = tg.tensor(np.linspace(-1.0, 1.0, 64), requires_grad=True)
+    y = tg.checkpoint(lambda t: drop(t) * 3.0, x)
+    with pytest.raises(GradientError, match=r"checkpoint: recomputing the segment gave "
+                                            r"other values"):
+        y.sum().backward()
+    # the module itself as the function is replayed, and gives the plain gradient
+    x.grad = None
+    y = tg.checkpoint(drop, x)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy() != 0, y.numpy() != 0)
