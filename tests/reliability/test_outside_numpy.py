@@ -119,3 +119,20 @@ def test_checkpoint_refuses_a_recomputation_that_draws_another_dropout_mask() ->
     y = tg.checkpoint(drop, x)
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy() != 0, y.numpy() != 0)
+
+
+# --------------------------------------------------------------------------- logaddexp
+def test_logaddexp_at_an_infinite_and_a_finite_operand_has_torchs_gradient() -> None:
+    # z = log(e^x + e^y) with x = +inf, y finite: dz/dx = 1/(1 + e^(y - x)) = 1, dz/dy = 0;
+    # exp(x - z) made it exp(inf - inf) = nan. Both infinite stays nan, as in PyTorch.
+    for fn in (np.logaddexp, np.logaddexp2):
+        x = tg.tensor(np.array([np.inf, 1.0, np.inf, 2.0]), requires_grad=True)
+        y = tg.tensor(np.array([1.0, np.inf, np.inf, 2.0]), requires_grad=True)
+        fn(x, y).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), [1.0, 0.0, np.nan, 0.5], rtol=1e-15)
+        np.testing.assert_allclose(y.grad.numpy(), [0.0, 1.0, np.nan, 0.5], rtol=1e-15)
+    if torch is not None:
+        tx = torch.tensor([np.inf, 1.0, np.inf, 2.0], requires_grad=True)
+        ty = torch.tensor([1.0, np.inf, np.inf, 2.0], requires_grad=True)
+        torch.logaddexp(tx, ty).sum().backward()
+        np.testing.assert_array_equal(tx.grad.numpy(), [1.0, 0.0, np.nan, 0.5])
