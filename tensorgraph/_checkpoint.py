@@ -16,7 +16,7 @@ import numpy as np
 
 from . import creation
 from .autograd import _new_tensor, apply, enable_grad, is_grad_enabled, no_grad, run_backward
-from .errors import GradientError
+from .errors import GradientError, InPlaceModificationError
 from .ops._base import Domain, Op
 from .tensor import Tensor
 
@@ -37,13 +37,30 @@ class _Checkpoint(Op):
     @staticmethod
     def forward(*arrays: Any, fn: Callable[..., Any], layout: Any, extra: Any,
                 rng: Any) -> np.ndarray:
-        tensors = [_new_tensor(a, False, None) for a in arrays]
-        with no_grad():  # the point of it all: the segment records no graph
-            out = _run(fn, layout, tensors)
+        # read-only views: the segment runs on the caller's arrays, and a write into one of
+        # them would change the caller's tensor behind the graph's back (the recomputation
+        # would then see, and write, the changed values)
+        tensors = [_new_tensor(_read_only(a), False, None) for a in arrays]
+        try:
+            with no_grad():  # the point of it all: the segment records no graph
+                out = _run(fn, layout, tensors)
+        except ValueError as err:
+            if "read-only" not in str(err):
+                raise
+            raise InPlaceModificationError(
+                f"checkpoint: the function writes in place into one of its input tensors "
+                f"({err}); the recomputation in backward would see the changed values. "
+                f"Write out of place (t = t + 1), or into a copy"
+            ) from None
         if not isinstance(out, Tensor):
             raise TypeError(f"checkpoint: the function must return one Tensor, got "
                             f"{type(out).__name__}")
-        return out._data
+        data = out._data
+        if not data.flags.writeable and any(
+                a.flags.writeable and data.base is (a if a.base is None else a.base)
+                for a in arrays):
+            data.flags.writeable = True  # a view of an input: as writable as the input
+        return data
 
     @classmethod
     def vjp(cls, grad: Any, out: Any, inputs: Any, needs: Any, params: dict[str, Any],
@@ -68,6 +85,8 @@ class _Checkpoint(Op):
                 f"{getattr(again, 'dtype', '')} where the forward gave {expected.shape} "
                 f"{expected.dtype}; the function must be deterministic given its inputs"
             )
+        if params["rng"] is not None:
+            _refuse_other_values(again._data, np.asarray(expected))
         _refuse_hidden_leaves(again, targets)
         grads: Any = [None] * len(targets)
         if again.requires_grad and targets:
@@ -92,10 +111,32 @@ class _Checkpoint(Op):
         return result
 
 
+def _read_only(a: np.ndarray) -> np.ndarray:
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
 def _run(fn: Callable[..., Any], layout: Any, tensors: list[Tensor]) -> Any:
     slots, kwargs = layout
     args = [tensors[v] if kind == "input" else v for kind, v in slots]
     return fn(*args, **kwargs)
+
+
+def _refuse_other_values(again: np.ndarray, expected: np.ndarray) -> None:
+    """Raise if the recomputation gave other values than the forward (beyond rounding): its
+    gradient would belong to another function, typically a dropout mask drawn from a
+    generator that was not replayed."""
+    scale = float(np.max(np.abs(expected), initial=0.0, where=np.isfinite(expected)))
+    rtol = 1e-4 if expected.dtype.itemsize < 8 else 1e-9
+    if not np.allclose(again, expected, rtol=rtol, atol=rtol * scale, equal_nan=True):
+        raise GradientError(
+            "checkpoint: recomputing the segment gave other values than the forward (shape "
+            f"{expected.shape}, largest difference {np.nanmax(np.abs(again - expected)):.3g}); "
+            "its gradient would belong to another function. Randomness must come from the "
+            "default generator or from a module of fn (pass the nn.Module, or its bound "
+            "method, as fn, so its generator is replayed)"
+        )
 
 
 def _refuse_hidden_leaves(out: Tensor, targets: list[Tensor]) -> None:
@@ -203,7 +244,9 @@ def checkpoint(fn: Callable[..., Any], *args: Any, preserve_rng_state: bool = Tr
         Replay the random state (the default generator and the ``generator`` of every
         module of ``fn``) in the recomputation, so that dropout draws the same masks.
         With False the recomputation draws new ones: its gradient then belongs to another
-        mask than the forward's output.
+        mask than the forward's output. With True, a recomputation whose values differ
+        from the forward's (a generator that was not replayed) raises a
+        :class:`~tensorgraph.errors.GradientError` in backward.
 
     Notes
     -----

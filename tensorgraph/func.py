@@ -10,9 +10,11 @@ reverse mode only, so the forward-mode product ``jvp`` is two reverse passes (th
 construction) and a Jacobian is one reverse pass per output element. ``docs/transforms.md``
 gives the cost of each.
 
-A transform called on arguments that already require grad, with grad mode on (inside another
-transform), keeps the graph of its result, so transforms nest: ``grad(grad(f))``,
-``jacobian(jacobian(f))``.
+A transform whose function depends on a tensor that requires grad other than the leaves it
+makes (an argument that already requires grad, differentiated or not, as inside another
+transform, or a tensor the function closes over), with grad mode on, keeps the graph of its
+result as ``torch.func`` does, so transforms nest: ``grad(grad(f))``,
+``jacobian(jacobian(f))``, ``jacobian(lambda a: grad(lambda b: f(a, b))(y))``.
 """
 
 from __future__ import annotations
@@ -74,11 +76,39 @@ def _argnums(argnums: int | Sequence[int], nargs: int, what: str) -> tuple[int, 
     return tuple(normal)
 
 
-def _nested(args: Sequence[Any], nums: Sequence[int]) -> bool:
-    """Called inside another transform: keep the graph of the result."""
-    return is_grad_enabled() and any(
-        isinstance(args[n], Tensor) and args[n].requires_grad for n in nums
-    )
+def _nested(outs: Sequence[Tensor], fresh: Sequence[Any], grad_mode: bool) -> bool:
+    """Whether the results keep their graph: grad mode was on at the call and the outputs
+    depend on a tensor that requires grad other than the ``fresh`` leaves made for this call
+    (an argument of an enclosing transform, differentiated here or not, a tensor the
+    function closes over, a parameter), as ``torch.func``'s results do. Otherwise an
+    enclosing transform would silently see a constant."""
+    if not grad_mode:
+        return False
+    mine = {id(t) for t in fresh}
+    seen: set[int] = set()
+    stack = []
+    for o in outs:
+        if o._node is not None:
+            stack.append(o._node)
+        elif o.requires_grad and id(o) not in mine:
+            return True
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        for arg, need in zip(node.args or (), node.needs):
+            if not need or id(arg) in mine:
+                continue
+            if arg._node is None:
+                return True
+            stack.append(arg._node)
+    return False
+
+
+def _tracked(tangents: Sequence[Any], grad_mode: bool) -> bool:
+    """Whether a tangent requires grad: the product is differentiable in it too."""
+    return grad_mode and any(isinstance(v, Tensor) and v.requires_grad for v in tangents)
 
 
 def _leaves(args: Sequence[Any], nums: Sequence[int], what: str) -> list[Any]:
@@ -86,6 +116,11 @@ def _leaves(args: Sequence[Any], nums: Sequence[int], what: str) -> list[Any]:
     for n in nums:
         new_args[n] = _as_leaf(args[n], what, n)
     return new_args
+
+
+def _fresh(args: Sequence[Any], new_args: Sequence[Any]) -> list[Any]:
+    """The leaves made for this call (not the caller's own tensors that require grad)."""
+    return [new for old, new in zip(args, new_args) if new is not old]
 
 
 def _check_tensor(value: Any, what: str) -> Tensor:
@@ -151,10 +186,11 @@ def _detach(value: Tensor, keep: bool) -> Tensor:
 def _value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int], what: str,
                     args: Sequence[Any]) -> tuple[Tensor, Any]:
     nums = _argnums(argnums, len(args), what)
-    nested = _nested(args, nums)
+    grad_mode = is_grad_enabled()
     with enable_grad():
         new_args = _leaves(args, nums, what)
         value = _scalar(f(*new_args), what)
+        nested = _nested([value], _fresh(args, new_args), grad_mode)
         grads = gradients(value, [new_args[n] for n in nums], create_graph=nested,
                           allow_unused=True) if value.requires_grad else tuple(
             _zeros(new_args[n]) for n in nums)
@@ -213,13 +249,19 @@ def vjp(f: Callable[..., Tensor], *args: Any) -> tuple[Tensor, Callable[[Any], t
     >>> pullback(tg.tensor([1.0, 1.0]))[0]
     tensor([3., 3.], dtype=float32)
     """
+    grad_mode = is_grad_enabled()
     leaves = [_as_leaf(a, "vjp", i) for i, a in enumerate(args)]
     with enable_grad():
         out = f(*leaves)
+        nested = _nested([out], _fresh(args, leaves), grad_mode)
 
     def pullback(cotangent: Any) -> tuple[Tensor, ...]:
-        return gradients(out, leaves, grad_outputs=cotangent, retain_graph=True,
-                         allow_unused=True)
+        # a cotangent that requires grad is an input of the pullback too
+        keep = nested or (is_grad_enabled() and isinstance(cotangent, Tensor)
+                          and cotangent.requires_grad)
+        with enable_grad():
+            return gradients(out, leaves, grad_outputs=cotangent, retain_graph=True,
+                             create_graph=keep, allow_unused=True)
 
     return out, pullback
 
@@ -244,10 +286,11 @@ def elementwise_grad(f: Callable[..., Tensor],
     @functools.wraps(f)
     def wrapped(*args: Any) -> Any:
         nums = _argnums(argnums, len(args), "elementwise_grad")
-        nested = _nested(args, nums)
+        grad_mode = is_grad_enabled()
         with enable_grad():
             new_args = _leaves(args, nums, "elementwise_grad")
             out = _check_tensor(f(*new_args), "elementwise_grad")
+            nested = _nested([out], _fresh(args, new_args), grad_mode)
             inputs = [new_args[n] for n in nums]
             if out.requires_grad:
                 grads = gradients(out, inputs, grad_outputs=np.ones(out.shape, out.dtype),
@@ -311,10 +354,11 @@ def jacobian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callabl
     @functools.wraps(f)
     def wrapped(*args: Any) -> Any:
         nums = _argnums(argnums, len(args), "jacobian")
-        nested = _nested(args, nums)
+        grad_mode = is_grad_enabled()
         with enable_grad():
             new_args = _leaves(args, nums, "jacobian")
             outs, single = _outputs(f(*new_args), "jacobian")
+            nested = _nested(outs, _fresh(args, new_args), grad_mode)
             inputs = [new_args[n] for n in nums]
             jacs = [_jacobian_of(o, inputs, nested) for o in outs]
         per_output = [j[0] if isinstance(argnums, int) else tuple(j) for j in jacs]
@@ -346,15 +390,15 @@ def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable
 
 # --------------------------------------------------------------------------- hvp, jvp
 def _primals(f: Callable[..., Any], primals: Any, what: str
-             ) -> tuple[list[Tensor], bool, bool]:
+             ) -> tuple[list[Tensor], bool, list[Tensor]]:
     """Leaves for ``primals`` (a Tensor, an array or a tuple of them), whether it was a
-    tuple, and whether the call is nested inside another transform."""
+    tuple, and which of the leaves were made for this call (see :func:`_fresh`)."""
     is_tuple = isinstance(primals, (tuple, list))
     given = list(primals) if is_tuple else [primals]
     if not given:
         raise ValueError(f"{what}: no primals given")
-    nested = _nested(given, range(len(given)))
-    return [_as_leaf(p, what, i) for i, p in enumerate(given)], is_tuple, nested
+    leaves = [_as_leaf(p, what, i) for i, p in enumerate(given)]
+    return leaves, is_tuple, _fresh(given, leaves)
 
 
 def hvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Tensor, Any]:
@@ -373,10 +417,12 @@ def hvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Tensor, Any
     >>> hv
     tensor([ 6., 12.], dtype=float64)
     """
-    leaves, is_tuple, nested = _primals(f, primals, "hvp")
+    grad_mode = is_grad_enabled()
+    leaves, is_tuple, fresh = _primals(f, primals, "hvp")
     vs = _tangents(tangents, leaves, is_tuple, "hvp")
     with enable_grad():
         value = _scalar(f(*leaves), "hvp")
+        nested = _nested([value], fresh, grad_mode) or _tracked(vs, grad_mode)
         grads = gradients(value, leaves, create_graph=True, allow_unused=True) \
             if value.requires_grad else ()
         pairs = [(g, v) for g, v in zip(grads, vs) if g.requires_grad]
@@ -410,10 +456,12 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     >>> tangent
     tensor([2.], dtype=float64)
     """
-    leaves, is_tuple, nested = _primals(f, primals, "jvp")
+    grad_mode = is_grad_enabled()
+    leaves, is_tuple, fresh = _primals(f, primals, "jvp")
     vs = _tangents(tangents, leaves, is_tuple, "jvp")
     with enable_grad():
         outs, single = _outputs(f(*leaves), "jvp")
+        nested = _nested(outs, fresh, grad_mode) or _tracked(vs, grad_mode)
         live = [o for o in outs if o.requires_grad]
         dummies = [_new_tensor(np.zeros(o.shape, o.dtype), True, None) for o in live]
         pulled = gradients(live, leaves, grad_outputs=dummies, create_graph=True,

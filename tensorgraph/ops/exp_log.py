@@ -171,6 +171,17 @@ class Cbrt(Op):
         return np.where(nonzero, grad / (z * z * 3), 0)
 
 
+def _gap(x: Any, y: Any, out: Any) -> Any:
+    """``x - out``, but 0 where ``x`` alone is the infinite result (``x = out = inf``, ``y``
+    finite): the derivative there is the limit 1, where ``inf - inf`` would give nan."""
+    def raw(a: Any) -> Any:
+        return np.asarray(getattr(a, "_data", a))
+
+    alone = (raw(x) == raw(out)) & (raw(y) != raw(out))
+    with np.errstate(invalid="ignore"):  # inf - inf: replaced here, or nan as in PyTorch
+        return np.where(alone, 0.0, x - out)
+
+
 @register
 class Logaddexp(Op):
     r"""Stable :math:`z = \ln(e^x + e^y) = \max(x, y) + \ln(1 + e^{-|x - y|})`.
@@ -189,11 +200,11 @@ class Logaddexp(Op):
 
     @staticmethod
     def vjp_0(grad: Any, out: Any, x: Any, y: Any) -> Any:
-        return grad * np.exp(x - out)
+        return grad * np.exp(_gap(x, y, out))
 
     @staticmethod
     def vjp_1(grad: Any, out: Any, x: Any, y: Any) -> Any:
-        return grad * np.exp(y - out)
+        return grad * np.exp(_gap(y, x, out))
 
 
 @register
@@ -214,11 +225,11 @@ class Logaddexp2(Op):
 
     @staticmethod
     def vjp_0(grad: Any, out: Any, x: Any, y: Any) -> Any:
-        return grad * np.exp2(x - out)
+        return grad * np.exp2(_gap(x, y, out))
 
     @staticmethod
     def vjp_1(grad: Any, out: Any, x: Any, y: Any) -> Any:
-        return grad * np.exp2(y - out)
+        return grad * np.exp2(_gap(y, x, out))
 
 
 def square(x: Any) -> Tensor:
