@@ -288,11 +288,15 @@ class Tensor:
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         fn = _UFUNCS.get(ufunc) if method == "__call__" else None
         if fn is None or kwargs:
+            # np.add.at is the one ufunc method with a differentiable counterpart
+            hint = ("tg.scatter_add(a, index, values), which returns the sum instead of "
+                    "writing it" if ufunc is np.add and method == "at"
+                    else "a tensorgraph op or call it on tensor.numpy()")
             raise TypeError(
                 f"tensorgraph: numpy.{ufunc.__name__}"
                 f"{'' if method == '__call__' else '.' + method}"
                 f"{' with ' + ', '.join(kwargs) if kwargs and fn else ''} is not supported on "
-                f"Tensors; use a tensorgraph op or call it on tensor.numpy()"
+                f"Tensors; use {hint}"
             )
         return fn(*inputs)
 

@@ -309,6 +309,10 @@ def test_scatter_add_accumulates_repeated_indices_as_numpy_add_at() -> None:
     # the axis form is torch's index_add
     axis_form = tg.scatter_add(ta, index, tv, axis=0)
     np.testing.assert_array_equal(axis_form.numpy(), expected)
+    # numpy's in-place form cannot write into a tensor: the refusal points here
+    with pytest.raises(TypeError, match=r"numpy\.add\.at .*tg\.scatter_add"):
+        np.add.at(ta, index, tv)
+    np.testing.assert_array_equal(ta.numpy(), a)
 
 
 SCATTERS: dict[str, tuple[Callable[..., Any], Callable[..., Any] | None, list[np.ndarray]]] = {
