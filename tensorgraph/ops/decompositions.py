@@ -177,7 +177,14 @@ class Slogdet(Op):
 
     @staticmethod
     def vjp_0(grad: Any, out: Any, a: Any) -> Any:
-        return grad[..., 1, None, None] * _mT(np.linalg.inv(a))
+        try:
+            inverse = np.linalg.inv(a)
+        except LinAlgError:
+            # numpy's bare "Singular matrix" would name neither the op nor the shape
+            raise LinAlgError(f"slogdet: the gradient of log|det A| is A^-T, which does not "
+                              f"exist for a singular A (shape {tuple(a.shape)}, log|det A| = "
+                              f"-inf)") from None
+        return grad[..., 1, None, None] * _mT(inverse)
 
 
 # --------------------------------------------------------------------------- inv, solve

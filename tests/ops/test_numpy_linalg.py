@@ -437,6 +437,12 @@ def test_linalg_errors_are_numpys_with_the_function_and_shape() -> None:
         np.linalg.solve(tg.ones((2, 3, 3)), tg.ones((4, 3, 1)))
     with pytest.raises(ValueError, match="UPLO must be 'L' or 'U'"):
         np.linalg.eigh(tg.eye(2), "X")
+    # log|det| of a singular matrix is -inf and has no gradient: said in backward, by name
+    leaf = tg.tensor([[1.0, 2.0], [2.0, 4.0]], dtype=np.float64, requires_grad=True)
+    sign, logabsdet = np.linalg.slogdet(leaf)
+    assert sign.item() == 0.0 and logabsdet.item() == -np.inf
+    with pytest.raises(LinAlgError, match=r"slogdet: .*singular A \(shape \(2, 2\)"):
+        logabsdet.backward()
 
 
 def test_product_functions_refuse_bad_shapes_clearly() -> None:
