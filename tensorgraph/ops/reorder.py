@@ -111,7 +111,9 @@ def _roll_params(shapes: Any) -> list[dict[str, Any]]:
     choices: list[dict[str, Any]] = [{"shift": 1, "axis": None}, {"shift": -7, "axis": None}]
     if ndim:
         choices += [{"shift": (1,), "axis": (ndim - 1,)},
-                    {"shift": (2, -1, 5)[:ndim], "axis": tuple(range(ndim))}]
+                    # one shift per axis, for any rank (the fuzzer draws up to 4-d)
+                    {"shift": tuple((2, -1, 5, -3)[i % 4] for i in range(ndim)),
+                     "axis": tuple(range(ndim))}]
     return choices
 
 
